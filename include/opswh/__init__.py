@@ -1,0 +1,1 @@
+"""Platform Ops Warehouse."""

@@ -1,0 +1,421 @@
+"""The landing contract: every feed a source system delivers, its format, columns and rules.
+
+This module is the single source of truth. The simulator writes what it says, the loader
+enforces it, and ``docs/landing_contract.md`` renders it (a test keeps them together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EVENT_TYPES = (
+    "app_open",
+    "page_view",
+    "visit",
+    "check_in",
+    "task_complete",
+    "points_earn",
+    "points_redeem",
+    "post_create",
+    "comment",
+    "like",
+    "share",
+    "campaign_join",
+    "coupon_claim",
+    "search",
+    "add_to_cart",
+)
+ORDER_STATUSES = ("placed", "paid", "shipped", "completed", "cancelled", "refunded")
+MEMBERSHIP_EVENTS = ("subscribe", "renew", "upgrade", "downgrade", "cancel")
+PLATFORMS = ("ios", "android", "web", "mini_program")
+CURRENCIES = ("CNY", "USD")
+CHANNEL_GROUPS = ("paid", "organic", "referral", "offline", "partner")
+CAMPAIGN_TYPES = ("check_in", "points", "task", "contest", "coupon")
+CONTENT_TYPES = ("UGC", "PGC")
+ASSIGNMENT_GROUPS = ("treatment", "holdout")
+BILLING_SERVICES = ("advertising", "value_added")
+
+MAX_NAME_LENGTH = 256
+MAX_TEXT_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a feed: its type in DuckDB terms and the row-level rules it obeys."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    non_negative: bool = False
+    max_length: int | None = None
+    not_future: bool = False
+
+    @property
+    def rules(self) -> str:
+        parts = []
+        if self.required:
+            parts.append("required")
+        if self.enum:
+            parts.append("one of " + ", ".join(f"`{v}`" for v in self.enum))
+        if self.non_negative:
+            parts.append(">= 0")
+        if self.max_length:
+            parts.append(f"at most {self.max_length} characters")
+        if self.not_future:
+            parts.append("not after the partition's day + skew")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule across columns of one row, as a DuckDB SQL predicate that must hold."""
+
+    name: str
+    sql: str
+    reason: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed: one table a source system delivers once per reporting day."""
+
+    name: str
+    source: str
+    format: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    row_checks: tuple[RowCheck, ...] = field(default_factory=tuple)
+    snapshot: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _c(name: str, type_: str, description: str, **rules: object) -> Column:
+    return Column(name, type_, description, **rules)  # type: ignore[arg-type]
+
+
+_TS = "TIMESTAMP"
+_MONEY = "DECIMAL(18,2)"
+
+FEEDS: tuple[Feed, ...] = (
+    Feed(
+        name="channel_catalog",
+        source="channels",
+        format="csv",
+        snapshot=True,
+        description="The channel catalogue: every acquisition channel, its group, cost model "
+        "and the native timezone its platform reports in. Full snapshot every day.",
+        key=("channel",),
+        columns=(
+            _c("channel", "VARCHAR", "Channel id, also the `utm_source` value.", required=True),
+            _c("channel_name", "VARCHAR", "Display name.", required=True, max_length=MAX_NAME_LENGTH),
+            _c("channel_type", "VARCHAR", "sem, social_ads, feed_ads, content, seo, referral, app_store, offline, partner.", required=True),
+            _c("channel_group", "VARCHAR", "Reporting group.", required=True, enum=CHANNEL_GROUPS),
+            _c("cost_model", "VARCHAR", "cpc, cpm, cpa, cpt, fixed or none.", required=True),
+            _c("is_paid", "BOOLEAN", "Whether spend is media spend.", required=True),
+            _c("native_timezone", "VARCHAR", "IANA timezone the channel's daily stats are cut in.", required=True),
+        ),
+    ),
+    Feed(
+        name="ad_spend",
+        source="channels",
+        format="csv",
+        description="Daily ad/promotion stats per channel, account and campaign, as the ad "
+        "platforms export them. A platform may restate a past day: the latest partition wins.",
+        key=("stat_date", "channel", "account_id", "campaign_id"),
+        columns=(
+            _c("stat_date", "DATE", "Day in the channel's native timezone.", required=True),
+            _c("channel", "VARCHAR", "Channel id (see channel_catalog).", required=True),
+            _c("account_id", "VARCHAR", "Ad account.", required=True),
+            _c("campaign_id", "VARCHAR", "Ad campaign, also the `utm_campaign` value.", required=True),
+            _c("currency", "VARCHAR", "Account currency.", required=True, enum=CURRENCIES),
+            _c("spend", _MONEY, "Spend in the account currency.", required=True, non_negative=True),
+            _c("impressions", "BIGINT", "Impressions.", required=True, non_negative=True),
+            _c("clicks", "BIGINT", "Clicks.", required=True, non_negative=True),
+            _c("conversions", "BIGINT", "Platform-reported conversions (not used for attribution).", non_negative=True),
+        ),
+        row_checks=(RowCheck("clicks_le_impressions", "clicks <= impressions", "clicks exceed impressions", "clicks"),),
+    ),
+    Feed(
+        name="registrations",
+        source="users",
+        format="jsonl",
+        description="One record per registered user, with first- and last-touch attribution as "
+        "the registration service recorded it.",
+        key=("user_id",),
+        columns=(
+            _c("user_id", "VARCHAR", "User id.", required=True),
+            _c("registered_at", _TS, "Registration time, UTC.", required=True, not_future=True),
+            _c("device_id", "VARCHAR", "Device id of the registering device.", required=True),
+            _c("platform", "VARCHAR", "Client platform.", required=True, enum=PLATFORMS),
+            _c("region", "VARCHAR", "Province or region.", max_length=MAX_NAME_LENGTH),
+            _c("nickname", "VARCHAR", "Display name (may be Chinese).", max_length=MAX_NAME_LENGTH),
+            _c("first_touch_source", "VARCHAR", "UTM source of the first touch."),
+            _c("first_touch_medium", "VARCHAR", "UTM medium of the first touch."),
+            _c("first_touch_campaign", "VARCHAR", "UTM campaign of the first touch."),
+            _c("last_touch_source", "VARCHAR", "UTM source of the last touch."),
+            _c("last_touch_medium", "VARCHAR", "UTM medium of the last touch."),
+            _c("last_touch_campaign", "VARCHAR", "UTM campaign of the last touch."),
+            _c("referrer", "VARCHAR", "Referring URL.", max_length=MAX_TEXT_LENGTH),
+            _c("invite_code", "VARCHAR", "Invite code used, if any."),
+            _c("is_test", "BOOLEAN", "Test or internal account.", required=True),
+        ),
+    ),
+    Feed(
+        name="profile_updates",
+        source="users",
+        format="jsonl",
+        description="Profile change records: the new values of a user's mutable attributes.",
+        key=("user_id", "updated_at"),
+        columns=(
+            _c("user_id", "VARCHAR", "User id.", required=True),
+            _c("updated_at", _TS, "Change time, UTC.", required=True, not_future=True),
+            _c("nickname", "VARCHAR", "New display name.", max_length=MAX_NAME_LENGTH),
+            _c("region", "VARCHAR", "New region.", max_length=MAX_NAME_LENGTH),
+            _c("is_test", "BOOLEAN", "New test flag (accounts found to be internal)."),
+        ),
+    ),
+    Feed(
+        name="events",
+        source="events",
+        format="jsonl",
+        description="App events as the tracking SDK delivers them, in the partition of the day "
+        "they were received (so late events land in a later partition).",
+        key=("event_id",),
+        columns=(
+            _c("event_id", "VARCHAR", "Source event id (the SDK may deliver it twice).", required=True),
+            _c("user_id", "VARCHAR", "User id; empty for visits before registration."),
+            _c("device_id", "VARCHAR", "Device id.", required=True),
+            _c("event_type", "VARCHAR", "Event type.", required=True, enum=EVENT_TYPES),
+            _c("event_at", _TS, "When it happened, UTC.", required=True, not_future=True),
+            _c("received_at", _TS, "When the collector received it, UTC.", required=True, not_future=True),
+            _c("properties", "JSON", "Event properties: page, content_id, campaign_id, points, coupon_id, query, utm_source, utm_medium, utm_campaign, referrer."),
+        ),
+        row_checks=(RowCheck("received_after_event", "received_at >= event_at - interval 5 minute", "received before it happened", "received_at"),),
+    ),
+    Feed(
+        name="orders",
+        source="orders",
+        format="csv",
+        description="Order header versions: a full row each time an order changes status "
+        "(placed, paid, shipped, completed, cancelled, refunded). The latest `updated_at` wins.",
+        key=("order_id", "updated_at"),
+        columns=(
+            _c("order_id", "VARCHAR", "Order id.", required=True),
+            _c("user_id", "VARCHAR", "Buyer.", required=True),
+            _c("merchant_id", "VARCHAR", "Seller.", required=True),
+            _c("status", "VARCHAR", "Status after this change.", required=True, enum=ORDER_STATUSES),
+            _c("placed_at", _TS, "Order placement time, UTC.", required=True, not_future=True),
+            _c("updated_at", _TS, "Time of this change, UTC.", required=True, not_future=True),
+            _c("currency", "VARCHAR", "Order currency.", required=True, enum=CURRENCIES),
+            _c("gmv_amount", _MONEY, "Order value before discounts.", required=True, non_negative=True),
+            _c("discount_amount", _MONEY, "Discount (coupons, promotions).", required=True, non_negative=True),
+            _c("coupon_id", "VARCHAR", "Coupon used, if any."),
+            _c("campaign_id", "VARCHAR", "Operations campaign that funded the discount, if any."),
+            _c("commission_amount", _MONEY, "Platform commission on the order.", required=True, non_negative=True),
+            _c("fee_amount", _MONEY, "Transaction fee charged to the merchant.", required=True, non_negative=True),
+        ),
+        row_checks=(
+            RowCheck("discount_le_gmv", "discount_amount <= gmv_amount", "discount exceeds order value", "discount_amount"),
+            RowCheck("updated_after_placed", "updated_at >= placed_at", "updated before it was placed", "updated_at"),
+        ),
+    ),
+    Feed(
+        name="order_items",
+        source="orders",
+        format="csv",
+        description="Order lines, delivered with the order's placement.",
+        key=("order_id", "line_number"),
+        columns=(
+            _c("order_id", "VARCHAR", "Order id.", required=True),
+            _c("line_number", "INTEGER", "Line within the order, from 1.", required=True, non_negative=True),
+            _c("sku", "VARCHAR", "Item SKU.", required=True),
+            _c("category", "VARCHAR", "Item category.", required=True),
+            _c("quantity", "INTEGER", "Units.", required=True, non_negative=True),
+            _c("unit_price", _MONEY, "Price per unit.", required=True, non_negative=True),
+        ),
+    ),
+    Feed(
+        name="payments",
+        source="orders",
+        format="csv",
+        description="Successful payments.",
+        key=("payment_id",),
+        columns=(
+            _c("payment_id", "VARCHAR", "Payment id.", required=True),
+            _c("order_id", "VARCHAR", "Order paid.", required=True),
+            _c("user_id", "VARCHAR", "Payer.", required=True),
+            _c("paid_at", _TS, "Payment time, UTC.", required=True, not_future=True),
+            _c("currency", "VARCHAR", "Payment currency.", required=True, enum=CURRENCIES),
+            _c("amount", _MONEY, "Amount paid.", required=True, non_negative=True),
+            _c("method", "VARCHAR", "Payment method."),
+        ),
+    ),
+    Feed(
+        name="refunds",
+        source="orders",
+        format="csv",
+        description="Refunds, in the partition of the day they were made; `paid_amount` is the "
+        "amount of the payment refunded, as the payment system records it.",
+        key=("refund_id",),
+        columns=(
+            _c("refund_id", "VARCHAR", "Refund id.", required=True),
+            _c("order_id", "VARCHAR", "Order refunded.", required=True),
+            _c("refunded_at", _TS, "Refund time, UTC.", required=True, not_future=True),
+            _c("currency", "VARCHAR", "Refund currency.", required=True, enum=CURRENCIES),
+            _c("amount", _MONEY, "Amount refunded.", required=True, non_negative=True),
+            _c("paid_amount", _MONEY, "Amount of the payment refunded.", required=True, non_negative=True),
+            _c("fee_refund_amount", _MONEY, "Platform fees given back with the refund.", required=True, non_negative=True),
+            _c("reason", "VARCHAR", "Refund reason.", max_length=MAX_TEXT_LENGTH),
+        ),
+        row_checks=(RowCheck("refund_le_payment", "amount <= paid_amount", "refund larger than the payment", "amount"),),
+    ),
+    Feed(
+        name="memberships",
+        source="orders",
+        format="jsonl",
+        description="Membership billing events: subscribe, renew, upgrade, downgrade, cancel.",
+        key=("billing_event_id",),
+        columns=(
+            _c("billing_event_id", "VARCHAR", "Billing event id.", required=True),
+            _c("user_id", "VARCHAR", "Member.", required=True),
+            _c("event_type", "VARCHAR", "Billing event.", required=True, enum=MEMBERSHIP_EVENTS),
+            _c("plan", "VARCHAR", "Plan after the event (the cancelled plan for `cancel`).", required=True),
+            _c("amount", _MONEY, "Amount charged (0 for cancel).", required=True, non_negative=True),
+            _c("period_months", "INTEGER", "Billing period the amount covers: 1 or 12.", required=True, non_negative=True),
+            _c("occurred_at", _TS, "Event time, UTC.", required=True, not_future=True),
+        ),
+    ),
+    Feed(
+        name="merchant_billing",
+        source="orders",
+        format="csv",
+        description="What merchants pay the platform besides commission: advertising and "
+        "value-added services.",
+        key=("billing_id",),
+        columns=(
+            _c("billing_id", "VARCHAR", "Billing line id.", required=True),
+            _c("merchant_id", "VARCHAR", "Merchant billed.", required=True),
+            _c("service_type", "VARCHAR", "Revenue stream.", required=True, enum=BILLING_SERVICES),
+            _c("billed_date", "DATE", "Day billed (reporting timezone).", required=True),
+            _c("currency", "VARCHAR", "Currency.", required=True, enum=CURRENCIES),
+            _c("amount", _MONEY, "Amount billed.", required=True, non_negative=True),
+        ),
+    ),
+    Feed(
+        name="merchants",
+        source="reference",
+        format="csv",
+        snapshot=True,
+        description="Merchants and creators. Full snapshot every day.",
+        key=("merchant_id",),
+        columns=(
+            _c("merchant_id", "VARCHAR", "Merchant id.", required=True),
+            _c("merchant_name", "VARCHAR", "Name (often Chinese).", required=True, max_length=MAX_NAME_LENGTH),
+            _c("category", "VARCHAR", "Main category.", required=True),
+            _c("commission_rate", "DECIMAL(6,4)", "Commission rate on GMV.", required=True, non_negative=True),
+            _c("joined_date", "DATE", "Day the merchant joined.", required=True),
+            _c("is_creator", "BOOLEAN", "Whether the merchant also publishes content (PGC).", required=True),
+        ),
+    ),
+    Feed(
+        name="campaigns",
+        source="reference",
+        format="csv",
+        snapshot=True,
+        description="Operations campaigns and activities. Full snapshot every day.",
+        key=("campaign_id",),
+        columns=(
+            _c("campaign_id", "VARCHAR", "Campaign id.", required=True),
+            _c("campaign_name", "VARCHAR", "Name.", required=True, max_length=MAX_NAME_LENGTH),
+            _c("campaign_type", "VARCHAR", "Type.", required=True, enum=CAMPAIGN_TYPES),
+            _c("budget", _MONEY, "Budget in the reporting currency.", required=True, non_negative=True),
+            _c("start_date", "DATE", "First day.", required=True),
+            _c("end_date", "DATE", "Last day.", required=True),
+            _c("eligibility", "VARCHAR", "Who is eligible.", max_length=MAX_TEXT_LENGTH),
+            _c("holdout_share", "DECIMAL(5,4)", "Share of eligible users held out (0 = no holdout).", required=True, non_negative=True),
+            _c("reward_cost", _MONEY, "Cash cost per reward (coupon value, prize).", required=True, non_negative=True),
+            _c("points_unit_cost", "DECIMAL(10,4)", "Money value of one point.", required=True, non_negative=True),
+        ),
+        row_checks=(RowCheck("end_after_start", "end_date >= start_date", "ends before it starts", "end_date"),),
+    ),
+    Feed(
+        name="campaign_assignments",
+        source="reference",
+        format="csv",
+        description="Which eligible users a campaign treats and which it holds out, landed on "
+        "the campaign's first day.",
+        key=("campaign_id", "user_id"),
+        columns=(
+            _c("campaign_id", "VARCHAR", "Campaign id.", required=True),
+            _c("user_id", "VARCHAR", "Eligible user.", required=True),
+            _c("assignment_group", "VARCHAR", "Group.", required=True, enum=ASSIGNMENT_GROUPS),
+            _c("assigned_at", _TS, "Assignment time, UTC.", required=True, not_future=True),
+        ),
+    ),
+    Feed(
+        name="content_items",
+        source="reference",
+        format="jsonl",
+        description="Content published that day: user posts (UGC) and professional posts (PGC).",
+        key=("content_id",),
+        columns=(
+            _c("content_id", "VARCHAR", "Content id.", required=True),
+            _c("creator_id", "VARCHAR", "User id (UGC) or merchant id (PGC).", required=True),
+            _c("content_type", "VARCHAR", "UGC or PGC.", required=True, enum=CONTENT_TYPES),
+            _c("topic", "VARCHAR", "Topic.", required=True, max_length=MAX_NAME_LENGTH),
+            _c("title", "VARCHAR", "Title (often Chinese).", max_length=MAX_TEXT_LENGTH),
+            _c("published_at", _TS, "Publication time, UTC.", required=True, not_future=True),
+            _c("is_removed", "BOOLEAN", "Removed by moderation.", required=True),
+        ),
+    ),
+)
+
+FEEDS_BY_NAME: dict[str, Feed] = {f.name: f for f in FEEDS}
+SOURCES: tuple[str, ...] = tuple(dict.fromkeys(f.source for f in FEEDS))
+
+
+def feeds_of(source: str) -> list[Feed]:
+    """The feeds a source system delivers."""
+    return [f for f in FEEDS if f.source == source]
+
+
+def get_feed(name: str) -> Feed:
+    """The feed called ``name``, or a KeyError that lists the known feeds."""
+    try:
+        return FEEDS_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown feed {name!r}; known feeds: {', '.join(FEEDS_BY_NAME)}") from None
+
+
+def render_markdown() -> str:
+    """The per-feed tables of docs/landing_contract.md, generated from FEEDS."""
+    out: list[str] = []
+    for source in SOURCES:
+        out.append(f"### Source `{source}`\n")
+        for feed in feeds_of(source):
+            kind = "full snapshot" if feed.snapshot else "daily delta"
+            out.append(f"#### `{feed.name}` ({feed.format}, {kind})\n")
+            out.append(feed.description + "\n")
+            out.append(f"Key: {', '.join(f'`{k}`' for k in feed.key)}.\n")
+            out.append("| column | type | rules | description |")
+            out.append("|---|---|---|---|")
+            for c in feed.columns:
+                out.append(f"| `{c.name}` | {c.type} | {c.rules} | {c.description} |")
+            if feed.row_checks:
+                out.append("")
+                out.append("Row rules: " + "; ".join(f"`{r.sql}` ({r.reason})" for r in feed.row_checks) + ".")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
