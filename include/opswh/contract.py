@@ -121,7 +121,12 @@ FEEDS: tuple[Feed, ...] = (
         columns=(
             _c("channel", "VARCHAR", "Channel id, also the `utm_source` value.", required=True),
             _c("channel_name", "VARCHAR", "Display name.", required=True, max_length=MAX_NAME_LENGTH),
-            _c("channel_type", "VARCHAR", "sem, social_ads, feed_ads, content, seo, referral, app_store, offline, partner.", required=True),
+            _c(
+                "channel_type",
+                "VARCHAR",
+                "sem, social_ads, feed_ads, content, seo, referral, app_store, offline, partner.",
+                required=True,
+            ),
             _c("channel_group", "VARCHAR", "Reporting group.", required=True, enum=CHANNEL_GROUPS),
             _c("cost_model", "VARCHAR", "cpc, cpm, cpa, cpt, fixed or none.", required=True),
             _c("is_paid", "BOOLEAN", "Whether spend is media spend.", required=True),
@@ -201,9 +206,20 @@ FEEDS: tuple[Feed, ...] = (
             _c("event_type", "VARCHAR", "Event type.", required=True, enum=EVENT_TYPES),
             _c("event_at", _TS, "When it happened, UTC.", required=True, not_future=True),
             _c("received_at", _TS, "When the collector received it, UTC.", required=True, not_future=True),
-            _c("properties", "JSON", "Event properties: page, content_id, campaign_id, points, coupon_id, query, utm_source, utm_medium, utm_campaign, referrer."),
+            _c(
+                "properties",
+                "JSON",
+                "Event properties: page, content_id, campaign_id, points, coupon_id, query, utm_source, utm_medium, utm_campaign, referrer.",
+            ),
         ),
-        row_checks=(RowCheck("received_after_event", "received_at >= event_at - interval 5 minute", "received before it happened", "received_at"),),
+        row_checks=(
+            RowCheck(
+                "received_after_event",
+                "received_at >= event_at - interval 5 minute",
+                "received before it happened",
+                "received_at",
+            ),
+        ),
     ),
     Feed(
         name="orders",
@@ -228,7 +244,9 @@ FEEDS: tuple[Feed, ...] = (
             _c("fee_amount", _MONEY, "Transaction fee charged to the merchant.", required=True, non_negative=True),
         ),
         row_checks=(
-            RowCheck("discount_le_gmv", "discount_amount <= gmv_amount", "discount exceeds order value", "discount_amount"),
+            RowCheck(
+                "discount_le_gmv", "discount_amount <= gmv_amount", "discount exceeds order value", "discount_amount"
+            ),
             RowCheck("updated_after_placed", "updated_at >= placed_at", "updated before it was placed", "updated_at"),
         ),
     ),
@@ -277,10 +295,18 @@ FEEDS: tuple[Feed, ...] = (
             _c("currency", "VARCHAR", "Refund currency.", required=True, enum=CURRENCIES),
             _c("amount", _MONEY, "Amount refunded.", required=True, non_negative=True),
             _c("paid_amount", _MONEY, "Amount of the payment refunded.", required=True, non_negative=True),
-            _c("fee_refund_amount", _MONEY, "Platform fees given back with the refund.", required=True, non_negative=True),
+            _c(
+                "fee_refund_amount",
+                _MONEY,
+                "Platform fees given back with the refund.",
+                required=True,
+                non_negative=True,
+            ),
             _c("reason", "VARCHAR", "Refund reason.", max_length=MAX_TEXT_LENGTH),
         ),
-        row_checks=(RowCheck("refund_le_payment", "amount <= paid_amount", "refund larger than the payment", "amount"),),
+        row_checks=(
+            RowCheck("refund_le_payment", "amount <= paid_amount", "refund larger than the payment", "amount"),
+        ),
     ),
     Feed(
         name="memberships",
@@ -294,7 +320,13 @@ FEEDS: tuple[Feed, ...] = (
             _c("event_type", "VARCHAR", "Billing event.", required=True, enum=MEMBERSHIP_EVENTS),
             _c("plan", "VARCHAR", "Plan after the event (the cancelled plan for `cancel`).", required=True),
             _c("amount", _MONEY, "Amount charged (0 for cancel).", required=True, non_negative=True),
-            _c("period_months", "INTEGER", "Billing period the amount covers: 1 or 12.", required=True, non_negative=True),
+            _c(
+                "period_months",
+                "INTEGER",
+                "Billing period the amount covers: 1 or 12.",
+                required=True,
+                non_negative=True,
+            ),
             _c("occurred_at", _TS, "Event time, UTC.", required=True, not_future=True),
         ),
     ),
@@ -302,8 +334,7 @@ FEEDS: tuple[Feed, ...] = (
         name="merchant_billing",
         source="orders",
         format="csv",
-        description="What merchants pay the platform besides commission: advertising and "
-        "value-added services.",
+        description="What merchants pay the platform besides commission: advertising and value-added services.",
         key=("billing_id",),
         columns=(
             _c("billing_id", "VARCHAR", "Billing line id.", required=True),
@@ -345,7 +376,13 @@ FEEDS: tuple[Feed, ...] = (
             _c("start_date", "DATE", "First day.", required=True),
             _c("end_date", "DATE", "Last day.", required=True),
             _c("eligibility", "VARCHAR", "Who is eligible.", max_length=MAX_TEXT_LENGTH),
-            _c("holdout_share", "DECIMAL(5,4)", "Share of eligible users held out (0 = no holdout).", required=True, non_negative=True),
+            _c(
+                "holdout_share",
+                "DECIMAL(5,4)",
+                "Share of eligible users held out (0 = no holdout).",
+                required=True,
+                non_negative=True,
+            ),
             _c("reward_cost", _MONEY, "Cash cost per reward (coupon value, prize).", required=True, non_negative=True),
             _c("points_unit_cost", "DECIMAL(10,4)", "Money value of one point.", required=True, non_negative=True),
         ),

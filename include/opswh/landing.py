@@ -75,11 +75,15 @@ def read_marker(part_dir: Path) -> list[LandedFile]:
     """The files a partition's marker lists, checked against what is on disk."""
     marker = part_dir / MARKER
     if not part_dir.exists():
-        raise LandingError(f"{part_dir}: partition missing (no folder). The source has not delivered this day; "
-                           "re-run when it has, or skip the day on purpose.")
+        raise LandingError(
+            f"{part_dir}: partition missing (no folder). The source has not delivered this day; "
+            "re-run when it has, or skip the day on purpose."
+        )
     if not marker.exists():
-        raise LandingError(f"{marker}: completion marker missing, so the partition is incomplete or still "
-                           "being delivered. Re-run when the source has written _SUCCESS.")
+        raise LandingError(
+            f"{marker}: completion marker missing, so the partition is incomplete or still "
+            "being delivered. Re-run when the source has written _SUCCESS."
+        )
     try:
         doc = json.loads(marker.read_text())
         listed = [(f["name"], int(f["rows"]), f["sha256"]) for f in doc["files"]]
@@ -92,7 +96,9 @@ def read_marker(part_dir: Path) -> list[LandedFile]:
             raise LandingError(f"{path}: listed in {MARKER} but not on disk.")
         actual = sha256_of(path)
         if actual != digest:
-            raise LandingError(f"{path}: checksum {actual[:12]}… does not match {MARKER} ({digest[:12]}…); "
-                               "the file changed after delivery or is truncated.")
+            raise LandingError(
+                f"{path}: checksum {actual[:12]}… does not match {MARKER} ({digest[:12]}…); "
+                "the file changed after delivery or is truncated."
+            )
         out.append(LandedFile(path, rows, digest))
     return out

@@ -22,10 +22,10 @@ import json
 import shutil
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -44,29 +44,214 @@ DAY_MS = 86_400_000
 # channel, name, type, group, cost model, is_paid, tz, weight, cpa (CNY), base activity,
 # decay, order propensity, ctr, cpm
 CHANNELS = [
-    ("sem_baidu", "百度搜索 Baidu SEM", "sem", "paid", "cpc", True, "Asia/Shanghai", 0.14, 38.0, 0.50, 0.45, 1.30, 0.040, 30.0),
-    ("sem_google", "Google Ads", "sem", "paid", "cpc", True, "America/Los_Angeles", 0.03, 65.0, 0.45, 0.45, 1.40, 0.035, 45.0),
-    ("social_douyin", "抖音 Douyin ads", "social_ads", "paid", "cpm", True, "Asia/Shanghai", 0.16, 24.0, 0.38, 0.60, 0.80, 0.012, 18.0),
-    ("social_wechat", "微信朋友圈 WeChat Moments", "social_ads", "paid", "cpm", True, "Asia/Shanghai", 0.10, 30.0, 0.45, 0.50, 1.00, 0.015, 25.0),
-    ("feed_toutiao", "今日头条 Toutiao feed", "feed_ads", "paid", "cpc", True, "Asia/Shanghai", 0.08, 20.0, 0.33, 0.65, 0.70, 0.010, 12.0),
-    ("feed_kuaishou", "快手 Kuaishou feed", "feed_ads", "paid", "cpm", True, "Asia/Shanghai", 0.06, 18.0, 0.30, 0.70, 0.60, 0.011, 10.0),
-    ("content_kol", "KOL content", "content", "paid", "fixed", True, "Asia/Shanghai", 0.05, 45.0, 0.55, 0.40, 1.20, 0.020, 40.0),
+    (
+        "sem_baidu",
+        "百度搜索 Baidu SEM",
+        "sem",
+        "paid",
+        "cpc",
+        True,
+        "Asia/Shanghai",
+        0.14,
+        38.0,
+        0.50,
+        0.45,
+        1.30,
+        0.040,
+        30.0,
+    ),
+    (
+        "sem_google",
+        "Google Ads",
+        "sem",
+        "paid",
+        "cpc",
+        True,
+        "America/Los_Angeles",
+        0.03,
+        65.0,
+        0.45,
+        0.45,
+        1.40,
+        0.035,
+        45.0,
+    ),
+    (
+        "social_douyin",
+        "抖音 Douyin ads",
+        "social_ads",
+        "paid",
+        "cpm",
+        True,
+        "Asia/Shanghai",
+        0.16,
+        24.0,
+        0.38,
+        0.60,
+        0.80,
+        0.012,
+        18.0,
+    ),
+    (
+        "social_wechat",
+        "微信朋友圈 WeChat Moments",
+        "social_ads",
+        "paid",
+        "cpm",
+        True,
+        "Asia/Shanghai",
+        0.10,
+        30.0,
+        0.45,
+        0.50,
+        1.00,
+        0.015,
+        25.0,
+    ),
+    (
+        "feed_toutiao",
+        "今日头条 Toutiao feed",
+        "feed_ads",
+        "paid",
+        "cpc",
+        True,
+        "Asia/Shanghai",
+        0.08,
+        20.0,
+        0.33,
+        0.65,
+        0.70,
+        0.010,
+        12.0,
+    ),
+    (
+        "feed_kuaishou",
+        "快手 Kuaishou feed",
+        "feed_ads",
+        "paid",
+        "cpm",
+        True,
+        "Asia/Shanghai",
+        0.06,
+        18.0,
+        0.30,
+        0.70,
+        0.60,
+        0.011,
+        10.0,
+    ),
+    (
+        "content_kol",
+        "KOL content",
+        "content",
+        "paid",
+        "fixed",
+        True,
+        "Asia/Shanghai",
+        0.05,
+        45.0,
+        0.55,
+        0.40,
+        1.20,
+        0.020,
+        40.0,
+    ),
     ("seo", "SEO", "seo", "organic", "none", False, "Asia/Shanghai", 0.08, 0.0, 0.50, 0.45, 1.10, 0.0, 0.0),
-    ("referral_invite", "邀请有礼 Invite a friend", "referral", "referral", "cpa", False, "Asia/Shanghai", 0.08, 10.0, 0.60, 0.35, 1.30, 0.0, 0.0),
-    ("app_store", "App Store / 应用商店", "app_store", "organic", "none", False, "Asia/Shanghai", 0.06, 0.0, 0.48, 0.45, 1.00, 0.0, 0.0),
-    ("offline_ground", "地推 Offline ground promotion", "offline", "offline", "fixed", False, "Asia/Shanghai", 0.03, 15.0, 0.28, 0.75, 0.60, 0.0, 0.0),
-    ("partner_bank", "银行联名 Bank partner", "partner", "partner", "cpa", False, "Asia/Shanghai", 0.03, 20.0, 0.42, 0.50, 1.50, 0.0, 0.0),
+    (
+        "referral_invite",
+        "邀请有礼 Invite a friend",
+        "referral",
+        "referral",
+        "cpa",
+        False,
+        "Asia/Shanghai",
+        0.08,
+        10.0,
+        0.60,
+        0.35,
+        1.30,
+        0.0,
+        0.0,
+    ),
+    (
+        "app_store",
+        "App Store / 应用商店",
+        "app_store",
+        "organic",
+        "none",
+        False,
+        "Asia/Shanghai",
+        0.06,
+        0.0,
+        0.48,
+        0.45,
+        1.00,
+        0.0,
+        0.0,
+    ),
+    (
+        "offline_ground",
+        "地推 Offline ground promotion",
+        "offline",
+        "offline",
+        "fixed",
+        False,
+        "Asia/Shanghai",
+        0.03,
+        15.0,
+        0.28,
+        0.75,
+        0.60,
+        0.0,
+        0.0,
+    ),
+    (
+        "partner_bank",
+        "银行联名 Bank partner",
+        "partner",
+        "partner",
+        "cpa",
+        False,
+        "Asia/Shanghai",
+        0.03,
+        20.0,
+        0.42,
+        0.50,
+        1.50,
+        0.0,
+        0.0,
+    ),
 ]
 DIRECT_SHARE = 0.10  # users with no touch at all
 CHANNEL_IDS = [c[0] for c in CHANNELS]
-MEDIUM = {"sem": "cpc", "social_ads": "social", "feed_ads": "feed", "content": "content", "seo": "organic",
-          "referral": "referral", "app_store": "app_store", "offline": "offline", "partner": "partner"}
+MEDIUM = {
+    "sem": "cpc",
+    "social_ads": "social",
+    "feed_ads": "feed",
+    "content": "content",
+    "seo": "organic",
+    "referral": "referral",
+    "app_store": "app_store",
+    "offline": "offline",
+    "partner": "partner",
+}
 SPEND_CHANNELS = [i for i, c in enumerate(CHANNELS) if c[8] > 0]
 USD_CHANNELS = {"sem_google"}
 USD_RATE = 7.10  # matches dbt_project/seeds/fx_rates.csv
 
 CATEGORIES = ["apparel", "beauty", "digital", "food", "home", "mother_baby", "sports", "books"]
-TOPICS = ["穿搭 outfits", "美妆 makeup", "数码 gadgets", "美食 food", "家居 home", "旅行 travel", "健身 fitness", "读书 reading", "萌宠 pets", "游戏 games"]
+TOPICS = [
+    "穿搭 outfits",
+    "美妆 makeup",
+    "数码 gadgets",
+    "美食 food",
+    "家居 home",
+    "旅行 travel",
+    "健身 fitness",
+    "读书 reading",
+    "萌宠 pets",
+    "游戏 games",
+]
 REGIONS = ["广东", "浙江", "江苏", "北京", "上海", "四川", "山东", "湖北", "福建", "河南"]
 PLATFORMS = list(contract.PLATFORMS)
 PLAN_PRICES = {1: ("basic_monthly", 15.0, 1), 2: ("plus_monthly", 30.0, 1), 3: ("plus_yearly", 288.0, 12)}
@@ -74,17 +259,62 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
 
 # Event mix for an active user's events after their first app_open.
-EVENT_MIX = {"page_view": 0.42, "app_open": 0.12, "search": 0.10, "add_to_cart": 0.07, "like": 0.13,
-             "comment": 0.04, "share": 0.03, "task_complete": 0.04, "visit": 0.05}
-DIURNAL = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.2, 3.0, 3.0, 3.2, 3.6, 4.0, 3.6, 3.2, 3.2,
-                    3.4, 3.6, 4.2, 5.0, 5.6, 5.6, 4.4, 2.4])
+EVENT_MIX = {
+    "page_view": 0.42,
+    "app_open": 0.12,
+    "search": 0.10,
+    "add_to_cart": 0.07,
+    "like": 0.13,
+    "comment": 0.04,
+    "share": 0.03,
+    "task_complete": 0.04,
+    "visit": 0.05,
+}
+DIURNAL = np.array(
+    [
+        1,
+        0.6,
+        0.4,
+        0.3,
+        0.3,
+        0.5,
+        1.2,
+        2.2,
+        3.0,
+        3.0,
+        3.2,
+        3.6,
+        4.0,
+        3.6,
+        3.2,
+        3.2,
+        3.4,
+        3.6,
+        4.2,
+        5.0,
+        5.6,
+        5.6,
+        4.4,
+        2.4,
+    ]
+)
 DIURNAL = DIURNAL / DIURNAL.sum()
 EVENT_TYPES_MIX = list(EVENT_MIX)
-APP_OPEN, VISIT, SEARCH, PAGE_VIEW, TASK = (EVENT_TYPES_MIX.index(t) for t in ("app_open", "visit", "search", "page_view", "task_complete"))
+APP_OPEN, VISIT, SEARCH, PAGE_VIEW, TASK = (
+    EVENT_TYPES_MIX.index(t) for t in ("app_open", "visit", "search", "page_view", "task_complete")
+)
 CONTENT_CODES = [EVENT_TYPES_MIX.index(t) for t in ("page_view", "like", "comment", "share")]
-_PROP_FIELDS = {"page": pa.string(), "content_idx": pa.int64(), "query": pa.string(), "points": pa.int64(),
-                "campaign_id": pa.string(), "coupon_id": pa.string(), "utm_source": pa.string(),
-                "utm_medium": pa.string(), "utm_campaign": pa.string()}
+_PROP_FIELDS = {
+    "page": pa.string(),
+    "content_idx": pa.int64(),
+    "query": pa.string(),
+    "points": pa.int64(),
+    "campaign_id": pa.string(),
+    "coupon_id": pa.string(),
+    "utm_source": pa.string(),
+    "utm_medium": pa.string(),
+    "utm_campaign": pa.string(),
+}
 WEEKDAY_ACTIVITY = np.array([0.96, 0.95, 0.96, 0.98, 1.02, 1.08, 1.06])  # Monday first
 WEEKDAY_REGS = np.array([0.92, 0.94, 0.95, 0.98, 1.03, 1.12, 1.08])
 
@@ -123,7 +353,9 @@ def resolve_scale(scale: str | int) -> int:
     try:
         return int(scale)
     except ValueError:
-        raise ValueError(f"unknown scale {scale!r}: use one of {', '.join(SCALES)} or a number of users per day") from None
+        raise ValueError(
+            f"unknown scale {scale!r}: use one of {', '.join(SCALES)} or a number of users per day"
+        ) from None
 
 
 class _Grow:
@@ -155,9 +387,17 @@ class _Grow:
 class Simulator:
     """Simulates ``days`` days from ``start`` and writes them under ``landing``."""
 
-    def __init__(self, landing: Path, start: date, days: int, scale: str | int = "default", seed: int = 7,
-                 events_format: str = "jsonl", chunk_rows: int = CHUNK_ROWS,
-                 progress: Callable[[date, dict[str, int]], None] | None = None) -> None:
+    def __init__(
+        self,
+        landing: Path,
+        start: date,
+        days: int,
+        scale: str | int = "default",
+        seed: int = 7,
+        events_format: str = "jsonl",
+        chunk_rows: int = CHUNK_ROWS,
+        progress: Callable[[date, dict[str, int]], None] | None = None,
+    ) -> None:
         self.landing = landing
         self.start = start
         self.days = days
@@ -172,12 +412,23 @@ class Simulator:
         # epoch ms (UTC) of the local midnight that starts day 0
         self.day0_ms = int(start_local.timestamp() * 1000)
         self.con = duckdb.connect()
-        self.con.execute("set preserve_insertion_order=false")
         self.buffer: dict[int, dict[str, list[pa.Table]]] = defaultdict(lambda: defaultdict(list))
-        self.users = _Grow(reg_day=np.int32, reg_ms=np.int64, channel=np.int16, campaign=np.int8,
-                           platform=np.int8, region=np.int8, propensity=np.float32, is_test=np.bool_,
-                           is_creator=np.bool_, plan=np.int8, renew_day=np.int32, was_member=np.bool_,
-                           points=np.int32, last_active=np.int32)
+        self.users = _Grow(
+            reg_day=np.int32,
+            reg_ms=np.int64,
+            channel=np.int16,
+            campaign=np.int8,
+            platform=np.int8,
+            region=np.int8,
+            propensity=np.float32,
+            is_test=np.bool_,
+            is_creator=np.bool_,
+            plan=np.int8,
+            renew_day=np.int32,
+            was_member=np.bool_,
+            points=np.int32,
+            last_active=np.int32,
+        )
         self.posts = _Grow(day=np.int32, topic=np.int16, popularity=np.float32)
         self.order_seq = 0
         self._id_counter = 0
@@ -185,7 +436,7 @@ class Simulator:
         self._parts: dict[tuple[str, int], dict[str, int]] = {}
         self.current_day = 0
         self.stats = {"events": 0, "rows": 0}
-        n_merchants = max(20, int(self.per_day ** 0.75 * 4))
+        n_merchants = max(20, int(self.per_day**0.75 * 4))
         rng = np.random.default_rng([seed, 999_999])
         self.merchant_category = rng.integers(0, len(CATEGORIES), n_merchants)
         self.merchant_rate = rng.choice([0.02, 0.03, 0.05, 0.08], n_merchants, p=[0.2, 0.4, 0.3, 0.1])
@@ -243,13 +494,18 @@ class Simulator:
                 self.progress(self.start + timedelta(days=d), counts)
         self.stats["seconds"] = round(time.perf_counter() - t0, 3)
         self.truth["campaigns"] = {
-            c.campaign_id: {"order_effect": c.order_effect, "holdout_share": c.holdout,
-                            "start_date": str(self.start + timedelta(days=s)),
-                            "end_date": str(self.start + timedelta(days=e))}
+            c.campaign_id: {
+                "order_effect": c.order_effect,
+                "holdout_share": c.holdout,
+                "start_date": str(self.start + timedelta(days=s)),
+                "end_date": str(self.start + timedelta(days=e)),
+            }
             for c, (s, e) in zip(CAMPAIGNS, self.campaign_days)
         }
-        self.truth["channels"] = {c[0]: {"weight": c[7], "cpa": c[8], "activity": c[9], "decay": c[10],
-                                         "order_propensity": c[11]} for c in CHANNELS}
+        self.truth["channels"] = {
+            c[0]: {"weight": c[7], "cpa": c[8], "activity": c[9], "decay": c[10], "order_propensity": c[11]}
+            for c in CHANNELS
+        }
         self.truth["stats"] = self.stats
         (self.landing / "_truth.json").write_text(json.dumps(self.truth, indent=2, ensure_ascii=False))
         return self.stats
@@ -273,11 +529,20 @@ class Simulator:
         is_test = rng.random(n) < 0.01
         campaign = (rng.random(n) < 0.4).astype(np.int8)  # which of the channel's two ad campaigns
         idx = self.users.append(
-            reg_day=np.full(n, d, np.int32), reg_ms=reg_ms, channel=channel, campaign=campaign,
+            reg_day=np.full(n, d, np.int32),
+            reg_ms=reg_ms,
+            channel=channel,
+            campaign=campaign,
             platform=rng.choice(len(PLATFORMS), n, p=[0.38, 0.42, 0.08, 0.12]).astype(np.int8),
-            region=rng.integers(0, len(REGIONS), n).astype(np.int8), propensity=propensity, is_test=is_test,
-            is_creator=rng.random(n) < 0.03, plan=np.zeros(n, np.int8), renew_day=np.full(n, -1, np.int32),
-            was_member=np.zeros(n, np.bool_), points=np.zeros(n, np.int32), last_active=np.full(n, d, np.int32),
+            region=rng.integers(0, len(REGIONS), n).astype(np.int8),
+            propensity=propensity,
+            is_test=is_test,
+            is_creator=rng.random(n) < 0.03,
+            plan=np.zeros(n, np.int8),
+            renew_day=np.full(n, -1, np.int32),
+            was_member=np.zeros(n, np.bool_),
+            points=np.zeros(n, np.int32),
+            last_active=np.full(n, d, np.int32),
         )
         # Touches: 1-3 UTM visits in the 48 hours before registration. The first is the
         # acquisition channel; a later one is another channel for a quarter of users.
@@ -305,8 +570,9 @@ class Simulator:
         self._emit_visits(t_idx[rep], touch_ms, t_channel, t_camp, rng, d, anonymous=True)
         self._emit_registrations(idx, reg_ms, channel, campaign, first_ch, last_ch, rng, d)
 
-    def _touch_summary(self, channel: np.ndarray, touched: np.ndarray, t_channel: np.ndarray, rep: np.ndarray,
-                       k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _touch_summary(
+        self, channel: np.ndarray, touched: np.ndarray, t_channel: np.ndarray, rep: np.ndarray, k: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         first = np.full(len(channel), -1, np.int16)
         last = np.full(len(channel), -1, np.int16)
         pos = np.flatnonzero(touched)
@@ -321,22 +587,51 @@ class Simulator:
         med = np.array([MEDIUM[c[2]] for c in CHANNELS] + [None], dtype=object)
         cidx = np.where(ch >= 0, ch, len(CHANNELS))
         src = ids[cidx]
-        cname = np.where(ch >= 0, np.char.add(np.char.add(np.array(CHANNEL_IDS + ["x"])[cidx].astype(str), "_c"),
-                                              (camp.astype(np.int64) + 1).astype(str)), None)
+        cname = np.where(
+            ch >= 0,
+            np.char.add(
+                np.char.add(np.array(CHANNEL_IDS + ["x"])[cidx].astype(str), "_c"),
+                (camp.astype(np.int64) + 1).astype(str),
+            ),
+            None,
+        )
         return pa.array(src, pa.string()), pa.array(med[cidx], pa.string()), pa.array(cname, pa.string())
 
-    def _emit_visits(self, users: np.ndarray, ms: np.ndarray, ch: np.ndarray, camp: np.ndarray,
-                     rng: np.random.Generator, d: int, anonymous: bool) -> None:
+    def _emit_visits(
+        self,
+        users: np.ndarray,
+        ms: np.ndarray,
+        ch: np.ndarray,
+        camp: np.ndarray,
+        rng: np.random.Generator,
+        d: int,
+        anonymous: bool,
+    ) -> None:
         if not len(users):
             return
         src, med, cmp_ = self._utm(ch, camp)
         n = len(users)
-        self._emit_events(users, "visit", ms, ms + rng.integers(200, 5_000, n), anonymous=anonymous,
-                          page=_dict(np.zeros(n, np.int8), ["landing"]), utm_source=src, utm_medium=med,
-                          utm_campaign=cmp_)
+        self._emit_events(
+            users,
+            "visit",
+            ms,
+            ms + rng.integers(200, 5_000, n),
+            anonymous=anonymous,
+            page=_dict(np.zeros(n, np.int8), ["landing"]),
+            utm_source=src,
+            utm_medium=med,
+            utm_campaign=cmp_,
+        )
 
-    def _emit_events(self, users: np.ndarray, event_type: pa.Array | str, ms: np.ndarray, received: np.ndarray,
-                     anonymous: bool = False, **props: pa.Array) -> None:
+    def _emit_events(
+        self,
+        users: np.ndarray,
+        event_type: pa.Array | str,
+        ms: np.ndarray,
+        received: np.ndarray,
+        anonymous: bool = False,
+        **props: pa.Array,
+    ) -> None:
         """Queue events; every event carries the same property fields (absent ones are null)."""
         n = len(users)
         if not n:
@@ -346,12 +641,20 @@ class Simulator:
         cols = {"p_" + name: props.get(name, pa.nulls(n, typ)) for name, typ in _PROP_FIELDS.items()}
         seq = self._id_counter + np.arange(n, dtype=np.int64)
         self._id_counter += n
-        t = pa.table({
-            "event_seq": pa.array(seq), "user_idx": pa.array(np.full(n, -1) if anonymous else users, pa.int64()),
-            "device_idx": pa.array(users, pa.int64()), "event_type": event_type.cast(pa.string()),
-            "event_ms": pa.array(ms, pa.int64()), "received_ms": pa.array(received, pa.int64()),
-            **{k: (v.cast(_PROP_FIELDS[k[2:]]) if isinstance(v, pa.DictionaryArray) else v) for k, v in cols.items()},
-        })
+        t = pa.table(
+            {
+                "event_seq": pa.array(seq),
+                "user_idx": pa.array(np.full(n, -1) if anonymous else users, pa.int64()),
+                "device_idx": pa.array(users, pa.int64()),
+                "event_type": event_type.cast(pa.string()),
+                "event_ms": pa.array(ms, pa.int64()),
+                "received_ms": pa.array(received, pa.int64()),
+                **{
+                    k: (v.cast(_PROP_FIELDS[k[2:]]) if isinstance(v, pa.DictionaryArray) else v)
+                    for k, v in cols.items()
+                },
+            }
+        )
         self.emit("events", t, self.day_of_ms(received))
 
     def _seq(self, n: int) -> np.ndarray:
@@ -359,8 +662,17 @@ class Simulator:
         self._id_counter += n
         return start + np.arange(n, dtype=np.int64)
 
-    def _emit_registrations(self, idx: np.ndarray, reg_ms: np.ndarray, channel: np.ndarray, campaign: np.ndarray,
-                            first_ch: np.ndarray, last_ch: np.ndarray, rng: np.random.Generator, d: int) -> None:
+    def _emit_registrations(
+        self,
+        idx: np.ndarray,
+        reg_ms: np.ndarray,
+        channel: np.ndarray,
+        campaign: np.ndarray,
+        first_ch: np.ndarray,
+        last_ch: np.ndarray,
+        rng: np.random.Generator,
+        d: int,
+    ) -> None:
         n = len(idx)
         fs, fm, fc = self._utm(first_ch, campaign)
         ls, lm, lc = self._utm(last_ch, campaign)
@@ -370,23 +682,33 @@ class Simulator:
         referrer = np.where(channel >= 0, ref_urls[np.maximum(channel, 0)], None)
         nick_idx = rng.integers(0, 10_000, n)
         chinese = np.array([SURNAMES[i % 20] + GIVEN[(i // 20) % 20] for i in range(400)], dtype=object)
-        nick = np.where(nick_idx % 3 == 0, np.char.add("user_", nick_idx.astype(str)).astype(object), chinese[nick_idx % 400])
+        nick = np.where(
+            nick_idx % 3 == 0, np.char.add("user_", nick_idx.astype(str)).astype(object), chinese[nick_idx % 400]
+        )
         u = self.users
-        t = pa.table({
-            "user_idx": pa.array(idx, pa.int64()),
-            "registered_ms": pa.array(reg_ms, pa.int64()),
-            "platform": pa.array(np.array(PLATFORMS)[u["platform"][idx]], pa.string()),
-            "region": pa.array(np.array(REGIONS)[u["region"][idx]], pa.string()),
-            "nickname": pa.array(nick, pa.string()),
-            "first_touch_source": fs, "first_touch_medium": fm, "first_touch_campaign": fc,
-            "last_touch_source": ls, "last_touch_medium": lm, "last_touch_campaign": lc,
-            "referrer": pa.array(referrer, pa.string()),
-            "invite_code": pa.array(invite, pa.string()),
-            "is_test": pa.array(u["is_test"][idx]),
-        })
+        t = pa.table(
+            {
+                "user_idx": pa.array(idx, pa.int64()),
+                "registered_ms": pa.array(reg_ms, pa.int64()),
+                "platform": pa.array(np.array(PLATFORMS)[u["platform"][idx]], pa.string()),
+                "region": pa.array(np.array(REGIONS)[u["region"][idx]], pa.string()),
+                "nickname": pa.array(nick, pa.string()),
+                "first_touch_source": fs,
+                "first_touch_medium": fm,
+                "first_touch_campaign": fc,
+                "last_touch_source": ls,
+                "last_touch_medium": lm,
+                "last_touch_campaign": lc,
+                "referrer": pa.array(referrer, pa.string()),
+                "invite_code": pa.array(invite, pa.string()),
+                "is_test": pa.array(u["is_test"][idx]),
+            }
+        )
         self.emit("registrations", t, d)
         # the registration itself is an app_open on the new device
-        self._emit_events(idx, "app_open", reg_ms + 1_000, reg_ms + 2_000, page=_dict(np.zeros(n, np.int8), ["register"]))
+        self._emit_events(
+            idx, "app_open", reg_ms + 1_000, reg_ms + 2_000, page=_dict(np.zeros(n, np.int8), ["register"])
+        )
 
     def _simulate_day(self, d: int) -> None:
         rng = self.rng(d, 2)
@@ -450,16 +772,34 @@ class Simulator:
             query = _dict(np.where(codes == SEARCH, rng.integers(0, len(TOPICS), n), -1), TOPICS)
             page = _dict(np.where(is_visit, 0, np.where(codes == PAGE_VIEW, 1, -1)), ["landing", "content"])
             received = ms + rng.integers(100, 20_000, n)
-            self._emit_events(rep, _dict(codes, EVENT_TYPES_MIX), ms, received, page=page, content_idx=content,
-                              query=query, utm_source=src, utm_medium=med, utm_campaign=cmp_)
+            self._emit_events(
+                rep,
+                _dict(codes, EVENT_TYPES_MIX),
+                ms,
+                received,
+                page=page,
+                content_idx=content,
+                query=query,
+                utm_source=src,
+                utm_medium=med,
+                utm_campaign=cmp_,
+            )
             task_users = rep[codes == TASK]
             if len(task_users):
                 np.add.at(u.cols["points"], task_users, POINTS_TASK)
                 self._simple_events(d, task_users, "points_earn", rng, points=POINTS_TASK, campaign="TSK01")
             self._spill(d, "events")
 
-    def _simple_events(self, d: int, users: np.ndarray, event_type: str, rng: np.random.Generator,
-                       points: int | None = None, campaign: str | None = None, coupon: str | None = None) -> None:
+    def _simple_events(
+        self,
+        d: int,
+        users: np.ndarray,
+        event_type: str,
+        rng: np.random.Generator,
+        points: int | None = None,
+        campaign: str | None = None,
+        coupon: str | None = None,
+    ) -> None:
         n = len(users)
         if not n:
             return
@@ -490,12 +830,14 @@ class Simulator:
             if c.holdout == 0:
                 continue  # campaigns without a holdout do not deliver assignments
             ms = self.day0_ms + d * DAY_MS + 60_000
-            t = pa.table({
-                "campaign_id": pa.array(np.full(len(eligible), c.campaign_id), pa.string()),
-                "user_idx": pa.array(eligible, pa.int64()),
-                "assignment_group": pa.array(np.where(group[eligible] == 2, "holdout", "treatment"), pa.string()),
-                "assigned_ms": pa.array(np.full(len(eligible), ms), pa.int64()),
-            })
+            t = pa.table(
+                {
+                    "campaign_id": pa.array(np.full(len(eligible), c.campaign_id), pa.string()),
+                    "user_idx": pa.array(eligible, pa.int64()),
+                    "assignment_group": pa.array(np.where(group[eligible] == 2, "holdout", "treatment"), pa.string()),
+                    "assigned_ms": pa.array(np.full(len(eligible), ms), pa.int64()),
+                }
+            )
             self.emit("campaign_assignments", t, d)
 
     def _treated(self, cid: str, users: np.ndarray) -> np.ndarray:
@@ -545,26 +887,31 @@ class Simulator:
         creators = active[u["is_creator"][active]]
         ugc = creators[rng.random(len(creators)) < 0.3 * boost]
         n_pgc = int(rng.poisson(max(1, len(self.merchant_rate) // 10)))
-        pgc_merchants = rng.choice(np.flatnonzero(self.merchant_creator | (np.arange(len(self.merchant_rate)) < 3)), n_pgc)
+        pgc_merchants = rng.choice(
+            np.flatnonzero(self.merchant_creator | (np.arange(len(self.merchant_rate)) < 3)), n_pgc
+        )
         n = len(ugc) + n_pgc
         if n == 0:
             return
         hot = 1.2 + np.sin(d / 5.0 + self.topic_phase)
         topic = rng.choice(len(TOPICS), n, p=hot / hot.sum()).astype(np.int16)
-        idx = self.posts.append(day=np.full(n, d, np.int32), topic=topic,
-                                popularity=rng.lognormal(0, 1, n).astype(np.float32))
+        idx = self.posts.append(
+            day=np.full(n, d, np.int32), topic=topic, popularity=rng.lognormal(0, 1, n).astype(np.float32)
+        )
         ms = self._day_ms(d, n, rng)
         creator = np.concatenate([np.char.add("u", ugc.astype(str)), np.char.add("m", pgc_merchants.astype(str))])
         titles = np.array([f"{TOPICS[t].split()[0]}分享 第{i}期" for i, t in zip(idx, topic)], dtype=object)
-        t = pa.table({
-            "content_idx": pa.array(idx, pa.int64()),
-            "creator_id": pa.array(creator, pa.string()),
-            "content_type": pa.array(np.where(np.arange(n) < len(ugc), "UGC", "PGC"), pa.string()),
-            "topic": pa.array(np.array(TOPICS)[topic], pa.string()),
-            "title": pa.array(titles, pa.string()),
-            "published_ms": pa.array(ms, pa.int64()),
-            "is_removed": pa.array(rng.random(n) < 0.02),
-        })
+        t = pa.table(
+            {
+                "content_idx": pa.array(idx, pa.int64()),
+                "creator_id": pa.array(creator, pa.string()),
+                "content_type": pa.array(np.where(np.arange(n) < len(ugc), "UGC", "PGC"), pa.string()),
+                "topic": pa.array(np.array(TOPICS)[topic], pa.string()),
+                "title": pa.array(titles, pa.string()),
+                "published_ms": pa.array(ms, pa.int64()),
+                "is_removed": pa.array(rng.random(n) < 0.02),
+            }
+        )
         self.emit("content_items", t, d)
         self._simple_events(d, ugc, "post_create", rng)
 
@@ -614,15 +961,22 @@ class Simulator:
         def header(mask: np.ndarray, status: str, at: np.ndarray) -> None:
             if not mask.any():
                 return
-            t = pa.table({
-                "order_idx": pa.array(order_ids[mask], pa.int64()), "user_idx": pa.array(buyers[mask], pa.int64()),
-                "merchant_idx": pa.array(merchant[mask], pa.int64()),
-                "status": pa.array(np.full(mask.sum(), status), pa.string()),
-                "placed_ms": pa.array(placed[mask], pa.int64()), "updated_ms": pa.array(at[mask], pa.int64()),
-                "gmv_amount": pa.array(gmv[mask]), "discount_amount": pa.array(discount[mask]),
-                "coupon_id": pa.array(coupon[mask], pa.string()), "campaign_id": pa.array(campaign[mask], pa.string()),
-                "commission_amount": pa.array(commission[mask]), "fee_amount": pa.array(np.where(cancelled[mask], 0.0, fee[mask])),
-            })
+            t = pa.table(
+                {
+                    "order_idx": pa.array(order_ids[mask], pa.int64()),
+                    "user_idx": pa.array(buyers[mask], pa.int64()),
+                    "merchant_idx": pa.array(merchant[mask], pa.int64()),
+                    "status": pa.array(np.full(mask.sum(), status), pa.string()),
+                    "placed_ms": pa.array(placed[mask], pa.int64()),
+                    "updated_ms": pa.array(at[mask], pa.int64()),
+                    "gmv_amount": pa.array(gmv[mask]),
+                    "discount_amount": pa.array(discount[mask]),
+                    "coupon_id": pa.array(coupon[mask], pa.string()),
+                    "campaign_id": pa.array(campaign[mask], pa.string()),
+                    "commission_amount": pa.array(commission[mask]),
+                    "fee_amount": pa.array(np.where(cancelled[mask], 0.0, fee[mask])),
+                }
+            )
             self.emit("orders", t, self.day_of_ms(at[mask]))
 
         everyone = np.ones(n, bool)
@@ -641,26 +995,52 @@ class Simulator:
         tot = np.bincount(rep, share)
         qty = rng.integers(1, 3, len(rep))
         unit = np.round(gmv[rep] * share / tot[rep] / qty, 2)
-        items = pa.table({
-            "order_idx": pa.array(order_ids[rep], pa.int64()), "line_number": pa.array(line, pa.int32()),
-            "sku": pa.array(np.char.add(np.char.add(np.array(CATEGORIES)[cat[rep]], "-"), (rng.integers(1, 500, len(rep))).astype(str)), pa.string()),
-            "category": pa.array(np.array(CATEGORIES)[cat[rep]], pa.string()),
-            "quantity": pa.array(qty, pa.int32()), "unit_price": pa.array(unit),
-        })
+        items = pa.table(
+            {
+                "order_idx": pa.array(order_ids[rep], pa.int64()),
+                "line_number": pa.array(line, pa.int32()),
+                "sku": pa.array(
+                    np.char.add(
+                        np.char.add(np.array(CATEGORIES)[cat[rep]], "-"), (rng.integers(1, 500, len(rep))).astype(str)
+                    ),
+                    pa.string(),
+                ),
+                "category": pa.array(np.array(CATEGORIES)[cat[rep]], pa.string()),
+                "quantity": pa.array(qty, pa.int32()),
+                "unit_price": pa.array(unit),
+            }
+        )
         self.emit("order_items", items, d)
-        pay = pa.table({
-            "order_idx": pa.array(order_ids[ok], pa.int64()), "user_idx": pa.array(buyers[ok], pa.int64()),
-            "paid_ms": pa.array(paid_ms[ok], pa.int64()), "amount": pa.array(pay_amount[ok]),
-            "method": pa.array(rng.choice(["alipay", "wechat_pay", "card"], ok.sum(), p=[0.5, 0.45, 0.05]), pa.string()),
-        })
+        pay = pa.table(
+            {
+                "order_idx": pa.array(order_ids[ok], pa.int64()),
+                "user_idx": pa.array(buyers[ok], pa.int64()),
+                "paid_ms": pa.array(paid_ms[ok], pa.int64()),
+                "amount": pa.array(pay_amount[ok]),
+                "method": pa.array(
+                    rng.choice(["alipay", "wechat_pay", "card"], ok.sum(), p=[0.5, 0.45, 0.05]), pa.string()
+                ),
+            }
+        )
         self.emit("payments", pay, self.day_of_ms(paid_ms[ok]))
-        ref = pa.table({
-            "order_idx": pa.array(order_ids[refunded], pa.int64()),
-            "refunded_ms": pa.array(refund_ms[refunded], pa.int64()),
-            "amount": pa.array(refund_amount[refunded]), "paid_amount": pa.array(pay_amount[refunded]),
-            "fee_refund_amount": pa.array(np.round(fee[refunded] * refund_amount[refunded] / np.maximum(pay_amount[refunded], 0.01), 2)),
-            "reason": pa.array(rng.choice(["质量问题 quality", "不想要了 changed mind", "发错货 wrong item", "late delivery"], refunded.sum()), pa.string()),
-        })
+        ref = pa.table(
+            {
+                "order_idx": pa.array(order_ids[refunded], pa.int64()),
+                "refunded_ms": pa.array(refund_ms[refunded], pa.int64()),
+                "amount": pa.array(refund_amount[refunded]),
+                "paid_amount": pa.array(pay_amount[refunded]),
+                "fee_refund_amount": pa.array(
+                    np.round(fee[refunded] * refund_amount[refunded] / np.maximum(pay_amount[refunded], 0.01), 2)
+                ),
+                "reason": pa.array(
+                    rng.choice(
+                        ["质量问题 quality", "不想要了 changed mind", "发错货 wrong item", "late delivery"],
+                        refunded.sum(),
+                    ),
+                    pa.string(),
+                ),
+            }
+        )
         self.emit("refunds", ref, self.day_of_ms(refund_ms[refunded]))
 
     def _memberships(self, d: int, active: np.ndarray, rng: np.random.Generator) -> None:
@@ -679,8 +1059,11 @@ class Simulator:
         u.cols["renew_day"][cancel] = -1
         plan[upgrade] = 2
         plan[downgrade] = 1
-        rows += [(upgrade, "upgrade", plan[upgrade].copy()), (downgrade, "downgrade", plan[downgrade].copy()),
-                 (renew, "renew", plan[renew].copy())]
+        rows += [
+            (upgrade, "upgrade", plan[upgrade].copy()),
+            (downgrade, "downgrade", plan[downgrade].copy()),
+            (renew, "renew", plan[renew].copy()),
+        ]
         for users in (upgrade, downgrade, renew):
             u.cols["renew_day"][users] = d + np.where(plan[users] == 3, 365, 30)
         # new subscriptions and reactivations among today's active non-members
@@ -702,12 +1085,17 @@ class Simulator:
         months = np.array([1, 1, 1, 12])[plans]
         price = np.where(etype == "cancel", 0.0, price)
         ms = self._day_ms(d, len(users), rng)
-        t = pa.table({
-            "billing_seq": pa.array(self._seq(len(users))), "user_idx": pa.array(users, pa.int64()),
-            "event_type": pa.array(etype, pa.string()), "plan": pa.array(names, pa.string()),
-            "amount": pa.array(price), "period_months": pa.array(months, pa.int32()),
-            "occurred_ms": pa.array(ms, pa.int64()),
-        })
+        t = pa.table(
+            {
+                "billing_seq": pa.array(self._seq(len(users))),
+                "user_idx": pa.array(users, pa.int64()),
+                "event_type": pa.array(etype, pa.string()),
+                "plan": pa.array(names, pa.string()),
+                "amount": pa.array(price),
+                "period_months": pa.array(months, pa.int32()),
+                "occurred_ms": pa.array(ms, pa.int64()),
+            }
+        )
         self.emit("memberships", t, d)
 
     def _merchant_billing(self, d: int, rng: np.random.Generator) -> None:
@@ -717,12 +1105,18 @@ class Simulator:
         if not n:
             return
         service = rng.choice(["advertising", "value_added"], n, p=[0.7, 0.3])
-        amount = np.round(np.where(service == "advertising", rng.lognormal(5.0, 0.8, n), rng.choice([99.0, 299.0], n)), 2)
-        t = pa.table({
-            "billing_seq": pa.array(self._seq(n)), "merchant_idx": pa.array(buyers, pa.int64()),
-            "service_type": pa.array(service, pa.string()), "billed_date": pa.array([self.start + timedelta(days=d)] * n, pa.date32()),
-            "amount": pa.array(amount),
-        })
+        amount = np.round(
+            np.where(service == "advertising", rng.lognormal(5.0, 0.8, n), rng.choice([99.0, 299.0], n)), 2
+        )
+        t = pa.table(
+            {
+                "billing_seq": pa.array(self._seq(n)),
+                "merchant_idx": pa.array(buyers, pa.int64()),
+                "service_type": pa.array(service, pa.string()),
+                "billed_date": pa.array([self.start + timedelta(days=d)] * n, pa.date32()),
+                "amount": pa.array(amount),
+            }
+        )
         self.emit("merchant_billing", t, d)
 
     # ------------------------------------------------------------------ users and reference
@@ -735,40 +1129,62 @@ class Simulator:
             return
         flag = rng.random(n) < 0.05  # found to be internal accounts
         u.cols["is_test"][movers[flag]] = True
-        t = pa.table({
-            "user_idx": pa.array(movers, pa.int64()), "updated_ms": pa.array(self._day_ms(d, n, rng), pa.int64()),
-            "nickname": pa.array(np.where(rng.random(n) < 0.5, np.char.add("新昵称", movers.astype(str)), None), pa.string()),
-            "region": pa.array(np.array(REGIONS, dtype=object)[rng.integers(0, len(REGIONS), n)], pa.string()),
-            "is_test": pa.array(np.where(flag, True, None), pa.bool_()),
-        })
+        t = pa.table(
+            {
+                "user_idx": pa.array(movers, pa.int64()),
+                "updated_ms": pa.array(self._day_ms(d, n, rng), pa.int64()),
+                "nickname": pa.array(
+                    np.where(rng.random(n) < 0.5, np.char.add("新昵称", movers.astype(str)), None), pa.string()
+                ),
+                "region": pa.array(np.array(REGIONS, dtype=object)[rng.integers(0, len(REGIONS), n)], pa.string()),
+                "is_test": pa.array(np.where(flag, True, None), pa.bool_()),
+            }
+        )
         self.emit("profile_updates", t, d)
 
     def _reference(self, d: int, rng: np.random.Generator) -> None:
-        cat = pa.table({
-            "channel": [c[0] for c in CHANNELS], "channel_name": [c[1] for c in CHANNELS],
-            "channel_type": [c[2] for c in CHANNELS], "channel_group": [c[3] for c in CHANNELS],
-            "cost_model": [c[4] for c in CHANNELS], "is_paid": [c[5] for c in CHANNELS],
-            "native_timezone": [c[6] for c in CHANNELS],
-        })
+        cat = pa.table(
+            {
+                "channel": [c[0] for c in CHANNELS],
+                "channel_name": [c[1] for c in CHANNELS],
+                "channel_type": [c[2] for c in CHANNELS],
+                "channel_group": [c[3] for c in CHANNELS],
+                "cost_model": [c[4] for c in CHANNELS],
+                "is_paid": [c[5] for c in CHANNELS],
+                "native_timezone": [c[6] for c in CHANNELS],
+            }
+        )
         self.emit("channel_catalog", cat, d)
         live = np.flatnonzero(self.merchant_joined <= d)
-        m = pa.table({
-            "merchant_idx": pa.array(live, pa.int64()),
-            "merchant_name": pa.array([self.merchant_names[i] for i in live], pa.string()),
-            "category": pa.array(np.array(CATEGORIES)[self.merchant_category[live]], pa.string()),
-            "commission_rate": pa.array(self.merchant_rate[live]),
-            "joined_date": pa.array([self.start + timedelta(days=int(j)) for j in self.merchant_joined[live]], pa.date32()),
-            "is_creator": pa.array(self.merchant_creator[live]),
-        })
+        m = pa.table(
+            {
+                "merchant_idx": pa.array(live, pa.int64()),
+                "merchant_name": pa.array([self.merchant_names[i] for i in live], pa.string()),
+                "category": pa.array(np.array(CATEGORIES)[self.merchant_category[live]], pa.string()),
+                "commission_rate": pa.array(self.merchant_rate[live]),
+                "joined_date": pa.array(
+                    [self.start + timedelta(days=int(j)) for j in self.merchant_joined[live]], pa.date32()
+                ),
+                "is_creator": pa.array(self.merchant_creator[live]),
+            }
+        )
         self.emit("merchants", m, d)
         rows = []
         for c, (s, e) in zip(CAMPAIGNS, self.campaign_days):
-            rows.append({
-                "campaign_id": c.campaign_id, "campaign_name": c.name, "campaign_type": c.type, "budget": c.budget,
-                "start_date": self.start + timedelta(days=s), "end_date": self.start + timedelta(days=e),
-                "eligibility": "registered before the start date, not a test account",
-                "holdout_share": c.holdout, "reward_cost": c.reward_cost, "points_unit_cost": POINTS_UNIT_COST,
-            })
+            rows.append(
+                {
+                    "campaign_id": c.campaign_id,
+                    "campaign_name": c.name,
+                    "campaign_type": c.type,
+                    "budget": c.budget,
+                    "start_date": self.start + timedelta(days=s),
+                    "end_date": self.start + timedelta(days=e),
+                    "eligibility": "registered before the start date, not a test account",
+                    "holdout_share": c.holdout,
+                    "reward_cost": c.reward_cost,
+                    "points_unit_cost": POINTS_UNIT_COST,
+                }
+            )
         self.emit("campaigns", pa.Table.from_pylist(rows), d)
 
     def _ad_spend(self, d: int, new_today: np.ndarray, rng: np.random.Generator) -> None:
@@ -786,12 +1202,19 @@ class Simulator:
                 spend = round(spend_cny / USD_RATE if usd else spend_cny, 2)
                 impressions = int(spend_cny / c[13] * 1000) if c[13] else 0
                 clicks = int(impressions * c[12] * float(rng.uniform(0.8, 1.2))) if impressions else 0
-                rows.append({
-                    "stat_date": self.start + timedelta(days=d), "channel": c[0], "account_id": f"acct_{c[0]}",
-                    "campaign_id": f"{c[0]}_c{k + 1}", "currency": "USD" if usd else "CNY", "spend": spend,
-                    "impressions": impressions, "clicks": min(clicks, impressions),
-                    "conversions": int(regs * float(rng.uniform(0.9, 1.3))),
-                })
+                rows.append(
+                    {
+                        "stat_date": self.start + timedelta(days=d),
+                        "channel": c[0],
+                        "account_id": f"acct_{c[0]}",
+                        "campaign_id": f"{c[0]}_c{k + 1}",
+                        "currency": "USD" if usd else "CNY",
+                        "spend": spend,
+                        "impressions": impressions,
+                        "clicks": min(clicks, impressions),
+                        "conversions": int(regs * float(rng.uniform(0.9, 1.3))),
+                    }
+                )
         # restatement: a platform re-sends yesterday's figures for one campaign, slightly corrected
         prev = self._prev_spend
         if prev and rng.random() < 0.4:
@@ -856,7 +1279,9 @@ def _dict(codes: np.ndarray, values: list[str]) -> pa.Array:
     """A dictionary-encoded string array from integer codes; a negative code is null."""
     codes = np.asarray(codes)
     mask = codes < 0
-    return pa.DictionaryArray.from_arrays(pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask), pa.array(values))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask), pa.array(values)
+    )
 
 
 def _ts(col: str, name: str) -> str:
@@ -877,23 +1302,34 @@ def _empty_select(feed: contract.Feed) -> str:
 _SELECT = {
     "channel_catalog": "select channel, channel_name, channel_type, channel_group, cost_model, is_paid, native_timezone from part",
     "ad_spend": "select stat_date, channel, account_id, campaign_id, currency, spend, impressions, clicks, conversions from part",
-    "registrations": "select 'u' || user_idx as user_id, " + _ts("registered_ms", "registered_at")
+    "registrations": "select 'u' || user_idx as user_id, "
+    + _ts("registered_ms", "registered_at")
     + ", 'd' || user_idx as device_id, platform, region, nickname, first_touch_source, first_touch_medium,"
     " first_touch_campaign, last_touch_source, last_touch_medium, last_touch_campaign, referrer, invite_code, is_test from part",
-    "profile_updates": "select 'u' || user_idx as user_id, " + _ts("updated_ms", "updated_at") + ", nickname, region, is_test from part",
+    "profile_updates": "select 'u' || user_idx as user_id, "
+    + _ts("updated_ms", "updated_at")
+    + ", nickname, region, is_test from part",
     "events": "select 'ev' || event_seq as event_id, case when user_idx >= 0 then 'u' || user_idx end as user_id,"
-    " 'd' || device_idx as device_id, event_type, " + _ts("event_ms", "event_at") + ", " + _ts("received_ms", "received_at")
+    " 'd' || device_idx as device_id, event_type, "
+    + _ts("event_ms", "event_at")
+    + ", "
+    + _ts("received_ms", "received_at")
     + ", {'page': p_page, 'content_id': 'c' || p_content_idx, 'query': p_query, 'points': p_points,"
     " 'campaign_id': p_campaign_id, 'coupon_id': p_coupon_id, 'utm_source': p_utm_source,"
     " 'utm_medium': p_utm_medium, 'utm_campaign': p_utm_campaign} as properties from part",
     "orders": "select 'o' || order_idx as order_id, 'u' || user_idx as user_id, 'm' || merchant_idx as merchant_id, status, "
-    + _ts("placed_ms", "placed_at") + ", " + _ts("updated_ms", "updated_at") + ", 'CNY' as currency,"
+    + _ts("placed_ms", "placed_at")
+    + ", "
+    + _ts("updated_ms", "updated_at")
+    + ", 'CNY' as currency,"
     " round(gmv_amount, 2) as gmv_amount, round(discount_amount, 2) as discount_amount, coupon_id, campaign_id,"
     " round(commission_amount, 2) as commission_amount, round(fee_amount, 2) as fee_amount from part",
     "order_items": "select 'o' || order_idx as order_id, line_number, sku, category, quantity, round(unit_price, 2) as unit_price from part",
     "payments": "select 'p' || order_idx as payment_id, 'o' || order_idx as order_id, 'u' || user_idx as user_id, "
-    + _ts("paid_ms", "paid_at") + ", 'CNY' as currency, round(amount, 2) as amount, method from part",
-    "refunds": "select 'r' || order_idx as refund_id, 'o' || order_idx as order_id, " + _ts("refunded_ms", "refunded_at")
+    + _ts("paid_ms", "paid_at")
+    + ", 'CNY' as currency, round(amount, 2) as amount, method from part",
+    "refunds": "select 'r' || order_idx as refund_id, 'o' || order_idx as order_id, "
+    + _ts("refunded_ms", "refunded_at")
     + ", 'CNY' as currency, round(amount, 2) as amount, round(paid_amount, 2) as paid_amount,"
     " round(fee_refund_amount, 2) as fee_refund_amount, reason from part",
     "memberships": "select 'b' || billing_seq as billing_event_id, 'u' || user_idx as user_id, event_type, plan,"
@@ -904,7 +1340,9 @@ _SELECT = {
     "campaigns": "select campaign_id, campaign_name, campaign_type, budget, start_date, end_date, eligibility,"
     " holdout_share, reward_cost, points_unit_cost from part",
     "campaign_assignments": "select campaign_id, 'u' || user_idx as user_id, assignment_group, "
-    + _ts("assigned_ms", "assigned_at") + " from part",
+    + _ts("assigned_ms", "assigned_at")
+    + " from part",
     "content_items": "select 'c' || content_idx as content_id, creator_id, content_type, topic, title, "
-    + _ts("published_ms", "published_at") + ", is_removed from part",
+    + _ts("published_ms", "published_at")
+    + ", is_removed from part",
 }

@@ -1,0 +1,33 @@
+# Platform Ops Warehouse. `make demo` and `make test` are all a new user needs.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup demo test lint unit e2e bench clean
+
+# Build .venv from the committed lock (idempotent; only the package registries are reached).
+setup: .venv/.synced
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@PATH="$$HOME/.local/bin:$$PATH" uv sync --locked --python python3.11 --quiet
+	@touch $@
+
+demo: setup
+	$(PY) -m opswh.cli demo
+
+lint: setup
+	.venv/bin/ruff check include dags tests bench
+	.venv/bin/ruff format --check include dags tests bench
+
+unit: setup
+	$(PY) -m pytest -q -m "not e2e"
+
+test: setup lint
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/bench_ingest.py
+
+clean:
+	rm -rf data .venv

@@ -1,0 +1,529 @@
+"""Raw ingestion: one feed's partition for one day into ``raw.<feed>``, with nothing lost.
+
+DuckDB's own readers parse the files (``read_csv`` with ``store_rejects`` for CSV, ``read_json``
+for JSON lines, ``read_parquet``); the contract's rules run as one SQL pass over the parsed
+rows. Every landed record ends up in exactly one place:
+
+- ``raw.<feed>``: the rows that obey the contract, with lineage (``_dt``, ``_file``, ``_line``,
+  ``_load_id``, ``_loaded_at``);
+- ``raw.raw_rejects``: the rows that do not, with file, line, column and reason;
+- skipped as a byte-identical re-delivery of a file already in the partition (counted as
+  ``deduplicated``).
+
+So ``landed = loaded + rejected + deduplicated`` for every load, and ``raw.load_log`` records
+it. A load replaces the partition's previous rows in one transaction: loading a partition
+twice, or partitions out of order, gives the same tables; a load that fails or is killed
+leaves the previous state.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from opswh import contract
+from opswh.landing import LandedFile, LandingError, read_marker
+from opswh.settings import FUTURE_SKEW, LAUNCH_DATE, Paths, day_bounds_utc
+
+DEFAULT_MAX_REJECT_SHARE = 0.05
+# A load fails on its rejected share only once it rejects more rows than this, so that one bad
+# row in a small partition is quarantined rather than stopping the day.
+DEFAULT_MIN_REJECTS = 5
+LINEAGE = "_dt DATE, _file VARCHAR, _line BIGINT, _load_id VARCHAR, _loaded_at TIMESTAMP"
+SAMPLE_RECORDS = 1000  # JSON records read to detect added or missing fields
+
+
+class LoadError(LandingError):
+    """The load was refused; nothing changed in the warehouse."""
+
+
+@dataclass
+class LoadResult:
+    feed: str
+    dt: str
+    load_id: str
+    landed: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    deduplicated: int = 0
+    duplicate_keys: int = 0
+    files: list[str] = field(default_factory=list)
+    duplicate_files: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.landed == self.loaded + self.rejected + self.deduplicated
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema, one table per feed plus rejects and the load log."""
+    con.execute("create schema if not exists raw")
+    for feed in contract.FEEDS:
+        cols = ", ".join(f'"{c.name}" {c.type}' for c in feed.columns)
+        con.execute(f"create table if not exists raw.{feed.name} ({cols}, {LINEAGE})")
+    con.execute("""
+        create table if not exists raw.raw_rejects (
+            feed varchar, _dt date, _file varchar, _line bigint, column_name varchar, reason varchar,
+            record varchar, _load_id varchar, _loaded_at timestamp)""")
+    con.execute("""
+        create table if not exists raw.load_log (
+            load_id varchar, feed varchar, _dt date, status varchar, landed bigint, loaded bigint,
+            rejected bigint, deduplicated bigint, duplicate_keys bigint, files varchar[], duplicate_files varchar[],
+            extra_columns varchar[], message varchar, started_at timestamp, finished_at timestamp)""")
+
+
+def load_partition(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    feed_name: str,
+    dt: date,
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE,
+    load_id: str | None = None,
+    min_rejects: int = DEFAULT_MIN_REJECTS,
+) -> LoadResult:
+    """Load one partition of one feed. Raises LoadError (or LandingError) and changes nothing when refused."""
+    feed = contract.get_feed(feed_name)
+    load_id = load_id or uuid.uuid4().hex[:12]
+    started = _utcnow()
+    result = LoadResult(feed.name, dt.isoformat(), load_id)
+    ensure_schema(con)
+    try:
+        landed = read_marker(paths.partition(feed.name, dt))
+        _stage(con, feed, dt, landed, result, paths)
+    except LandingError as e:
+        _log_failure(con, result, str(e), started)
+        raise
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from raw.{feed.name} where _dt = ?", [dt])
+        con.execute("delete from raw.raw_rejects where feed = ? and _dt = ?", [feed.name, dt])
+        con.execute("delete from raw.load_log where feed = ? and _dt = ?", [feed.name, dt])
+        cols = ", ".join(f'"{c}"' for c in feed.column_names)
+        con.execute(
+            f"""
+            insert into raw.{feed.name} select {cols}, ?, _file, _line, ?, ?
+            from _checked where _reason is null""",
+            [dt, load_id, started],
+        )
+        con.execute(
+            """
+            insert into raw.raw_rejects select ?, ?, _file, _line, _column, _reason, left(_record, 2000), ?, ?
+            from _checked where _reason is not null""",
+            [feed.name, dt, load_id, started],
+        )
+        result.loaded, result.rejected = con.execute(
+            "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from _checked"
+        ).fetchone()
+        result.reject_reasons = dict(
+            con.execute(
+                "select _column || ': ' || trim(regexp_replace(_reason, '[:(].*$', '')), count(*) from _checked "
+                "where _reason is not null group by all order by 2 desc"
+            ).fetchall()
+        )
+        keys = ", ".join(f'"{k}"' for k in feed.key)
+        result.duplicate_keys = con.execute(
+            f"select count(*) - count(distinct ({keys})) from _checked where _reason is null"
+        ).fetchone()[0]
+        if result.duplicate_keys:
+            result.warnings.append(f"{result.duplicate_keys} rows repeat a key ({keys}); staging keeps one")
+        _check_counts(result, max_reject_share, min_rejects, con)
+        con.execute(
+            "insert into raw.load_log values (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                feed.name,
+                dt,
+                result.landed,
+                result.loaded,
+                result.rejected,
+                result.deduplicated,
+                result.duplicate_keys,
+                result.files,
+                result.duplicate_files,
+                result.extra_columns,
+                "; ".join(result.warnings) or None,
+                started,
+                _utcnow(),
+            ],
+        )
+        con.execute("commit")
+    except Exception as e:
+        con.execute("rollback")
+        if isinstance(e, LandingError):
+            _log_failure(con, result, str(e), started)
+        raise
+    finally:
+        con.execute("drop table if exists _checked")
+    return result
+
+
+def _check_counts(
+    result: LoadResult, max_reject_share: float, min_rejects: int, con: duckdb.DuckDBPyConnection
+) -> None:
+    if not result.reconciles:
+        raise LoadError(
+            f"{result.feed} dt={result.dt}: counts do not reconcile: landed {result.landed} != loaded "
+            f"{result.loaded} + rejected {result.rejected} + deduplicated {result.deduplicated}."
+        )
+    considered = result.loaded + result.rejected
+    if result.rejected > min_rejects and result.rejected / considered > max_reject_share:
+        sample = con.execute(
+            "select _file, _line, _column, _reason from _checked where _reason is not null "
+            "order by _file, _line limit 5"
+        ).fetchall()
+        lines = "\n".join(f"  {Path(f).name} line {ln}, column {c}: {r}" for f, ln, c, r in sample)
+        raise LoadError(
+            f"{result.feed} dt={result.dt}: {result.rejected} of {considered} rows rejected "
+            f"({result.rejected / considered:.1%}), over the {max_reject_share:.0%} threshold "
+            f"(applied above {min_rejects} rejected rows). First rejects:\n"
+            f"{lines}\nFix the export and re-deliver, or raise the threshold for this load on purpose."
+        )
+
+
+def _log_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, message: str, started: datetime) -> None:
+    con.execute(
+        "insert into raw.load_log values (?, ?, ?, 'failed', ?, null, null, null, null, ?, ?, ?, ?, ?, ?)",
+        [
+            result.load_id,
+            result.feed,
+            date.fromisoformat(result.dt),
+            result.landed or None,
+            result.files,
+            result.duplicate_files,
+            result.extra_columns,
+            message,
+            started,
+            _utcnow(),
+        ],
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------------- staging
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    feed: contract.Feed,
+    dt: date,
+    landed: list[LandedFile],
+    result: LoadResult,
+    paths: Paths,
+) -> None:
+    """Parse the partition's files into the temp table ``_checked`` (typed columns + _reason)."""
+    seen: dict[str, str] = {}
+    con.execute("drop table if exists _parsed")
+    first = True
+    for lf in landed:
+        rel = str(lf.path.relative_to(paths.landing))
+        result.landed += lf.rows
+        if lf.sha256 in seen:
+            result.deduplicated += lf.rows
+            result.duplicate_files.append(rel)
+            result.warnings.append(f"{rel} is a byte-identical re-delivery of {seen[lf.sha256]}; skipped")
+            continue
+        seen[lf.sha256] = rel
+        result.files.append(rel)
+        sql = {".csv": _parse_csv, ".jsonl": _parse_jsonl, ".parquet": _parse_parquet}[lf.path.suffix](
+            con, feed, lf, rel, result
+        )
+        con.execute(("create temp table _parsed as " if first else "insert into _parsed ") + sql)
+        first = False
+        parsed = con.execute("select count(*) from _parsed where _file = ?", [rel]).fetchone()[0]
+        if parsed != lf.rows:
+            raise LoadError(
+                f"{lf.path}: the marker says {lf.rows} records but the file holds {parsed}; "
+                "the file is truncated or the marker is wrong. Ask the source to re-deliver."
+            )
+    if first:  # no file kept at all
+        con.execute(f"create temp table _parsed as {_empty_parsed(feed)}")
+    con.execute(f"create or replace temp table _checked as {_checks_sql(feed, dt)}")
+    con.execute("drop table if exists _parsed")
+
+
+def _empty_parsed(feed: contract.Feed) -> str:
+    cols = ", ".join(f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"' for c in feed.columns)
+    return (
+        f"select {cols}, null::varchar as _file, null::bigint as _line, null::varchar as _parse_column, "
+        "null::varchar as _parse_error, null::varchar as _record where false"
+    )
+
+
+def _missing_required(feed: contract.Feed, present: list[str], lf: LandedFile, what: str) -> None:
+    missing = [c.name for c in feed.columns if c.required and c.name not in present]
+    if missing:
+        unknown = [p for p in present if p not in feed.column_names]
+        hint = f" It has {', '.join(unknown)} instead: renamed upstream?" if unknown else ""
+        raise LoadError(
+            f"{lf.path}: required {what} {', '.join(missing)} missing from the file.{hint} "
+            f"The contract for {feed.name} is in docs/landing_contract.md."
+        )
+
+
+def _note_extra(feed: contract.Feed, present: list[str], rel: str, result: LoadResult) -> None:
+    extra = [p for p in present if p not in feed.column_names]
+    for e in extra:
+        if e not in result.extra_columns:
+            result.extra_columns.append(e)
+            result.warnings.append(f"{rel}: column {e} is not in the contract; ignored (schema drift)")
+
+
+def _parse_csv(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
+) -> str:
+    with lf.path.open("rb") as f:
+        header_line = f.readline().decode("utf-8", errors="replace").strip()
+    import csv
+
+    header = next(csv.reader([header_line])) if header_line else []
+    _missing_required(feed, header, lf, "column")
+    _note_extra(feed, header, rel, result)
+    types = {h: (feed.column(h).type if h in feed.column_names else "VARCHAR") for h in header}
+    con.execute("drop table if exists _rej; drop table if exists _rej_scan")
+    con.execute(
+        "create or replace temp table _good as select *, row_number() over () as _k from read_csv(?, "
+        "header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        "columns = ?, store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan', "
+        "rejects_limit = 0, max_line_size = 4194304)",
+        [str(lf.path), types],
+    )
+    bad = con.execute("select count(distinct line) from _rej").fetchone()[0]
+    total_lines = lf.rows + 1
+    con.execute(f"""
+        create or replace temp table _lines as
+        select range as line, row_number() over (order by range) as _k
+        from range(2, {total_lines + 1}) where range not in (select line from _rej)""")
+    present = [c.name for c in feed.columns if c.name in header]
+    sel = ", ".join(
+        (
+            f'g."{c.name}", g."{c.name}"::varchar as "_raw_{c.name}"'
+            if c.name in present
+            else f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"'
+        )
+        for c in feed.columns
+    )
+    good = (
+        f"select {sel}, '{rel}' as _file, l.line as _line, null::varchar as _parse_column, "
+        f"null::varchar as _parse_error, null::varchar as _record from _good g join _lines l using (_k)"
+    )
+    nulls = ", ".join(f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"' for c in feed.columns)
+    rejected = f"""
+        select {nulls}, '{rel}' as _file, line as _line, first(column_name order by column_idx) as _parse_column,
+            first(case error_type
+                when 'CAST' then 'unparsable value (' || error_message || ')'
+                when 'MISSING COLUMNS' then 'wrong column count (' || error_message || ')'
+                when 'TOO MANY COLUMNS' then 'wrong column count (' || error_message || ')'
+                when 'INVALID ENCODING' then 'not UTF-8 text'
+                else lower(error_type) || ' (' || error_message || ')' end order by column_idx) as _parse_error,
+            first(csv_line) as _record
+        from _rej group by line"""
+    if bad == 0:
+        return good
+    return f"{good} union all by name {rejected}"
+
+
+def _parse_jsonl(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
+) -> str:
+    keys = _sample_json_keys(lf.path)
+    if lf.rows:
+        _missing_required(feed, keys, lf, "field")
+    _note_extra(feed, keys, rel, result)
+    cols = {c.name: ("JSON" if c.type == "JSON" else "VARCHAR") for c in feed.columns}
+    try:
+        con.execute(
+            "create or replace temp table _raw as select *, row_number() over () as _line "
+            "from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true, "
+            "maximum_object_size = 16777216)",
+            [str(lf.path), cols],
+        )
+        con.execute("select count(*) from _raw").fetchone()
+    except duckdb.Error:
+        _python_jsonl(con, feed, lf.path, cols)
+    # rows where every field is null were not JSON objects: look at just those lines
+    all_null = " and ".join(f'"{c}" is null' for c in cols)
+    broken = [r[0] for r in con.execute(f"select _line from _raw where {all_null}").fetchall()]
+    errors = _json_errors(lf.path, broken) if broken else {}
+    con.execute("create or replace temp table _broken (line bigint, error varchar, record varchar)")
+    if errors:
+        con.executemany("insert into _broken values (?, ?, ?)", [(k, v[0], v[1]) for k, v in errors.items()])
+    sel = ", ".join(
+        (
+            f'"{c.name}" as "{c.name}", "{c.name}"::varchar as "_raw_{c.name}"'
+            if c.type == "JSON"
+            else f'try_cast("{c.name}" as {c.type}) as "{c.name}", "{c.name}" as "_raw_{c.name}"'
+        )
+        for c in feed.columns
+    )
+    return (
+        f"select {sel}, '{rel}' as _file, r._line, case when b.line is not null then 'record' end as _parse_column, "
+        f"b.error as _parse_error, b.record as _record from _raw r left join _broken b on b.line = r._line"
+    )
+
+
+def _python_jsonl(con: duckdb.DuckDBPyConnection, feed: contract.Feed, path: Path, cols: dict[str, str]) -> None:
+    """Slow path for files DuckDB cannot read at all (bytes that are not UTF-8): parse line by line."""
+    rows = []
+    with path.open("rb") as f:
+        for line in f:
+            try:
+                rec = json.loads(line.decode("utf-8"))
+                rows.append(
+                    tuple(
+                        None
+                        if rec.get(c) is None
+                        else (
+                            json.dumps(rec[c], ensure_ascii=False)
+                            if isinstance(rec[c], (dict, list)) or cols[c] == "JSON"
+                            else str(rec[c]).lower()
+                            if isinstance(rec[c], bool)
+                            else str(rec[c])
+                        )
+                        for c in cols
+                    )
+                )
+            except (ValueError, UnicodeDecodeError, AttributeError):
+                rows.append(tuple(None for _ in cols))
+    defs = ", ".join(f'"{c}" {t}' for c, t in cols.items())
+    con.execute(f"create or replace temp table _raw ({defs}, _line bigint)")
+    con.executemany(
+        f"insert into _raw values ({', '.join('?' for _ in cols)}, ?)", [r + (i + 1,) for i, r in enumerate(rows)]
+    )
+
+
+def _sample_json_keys(path: Path) -> list[str]:
+    keys: dict[str, None] = {}
+    with path.open("rb") as f:
+        for i, line in enumerate(f):
+            if i >= SAMPLE_RECORDS:
+                break
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                keys.update(dict.fromkeys(rec))
+    return list(keys)
+
+
+def _json_errors(path: Path, lines: list[int]) -> dict[int, tuple[str, str]]:
+    wanted = set(lines)
+    out = {}
+    with path.open("rb") as f:
+        for i, raw in enumerate(f, start=1):
+            if i not in wanted:
+                continue
+            text = raw.decode("utf-8", errors="replace").rstrip("\n")
+            try:
+                rec = json.loads(raw.decode("utf-8").strip())
+                out[i] = (
+                    "not a JSON object" if not isinstance(rec, dict) else "record has none of the contract's fields",
+                    text,
+                )
+            except UnicodeDecodeError:
+                out[i] = ("not UTF-8 text", text)
+            except ValueError as e:
+                out[i] = (f"invalid JSON ({e})", text)
+    return out
+
+
+def _parse_parquet(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
+) -> str:
+    present = [
+        r[0]
+        for r in con.execute(
+            "select name from parquet_schema(?) where num_children is null or name != 'duckdb_schema'", [str(lf.path)]
+        ).fetchall()
+    ]
+    _missing_required(feed, present, lf, "column")
+    _note_extra(feed, present, rel, result)
+    sel = ", ".join(
+        (
+            f'try_cast("{c.name}" as {c.type}) as "{c.name}", "{c.name}"::varchar as "_raw_{c.name}"'
+            if c.name in present
+            else f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"'
+        )
+        for c in feed.columns
+    )
+    return (
+        f"select {sel}, '{rel}' as _file, file_row_number + 1 as _line, null::varchar as _parse_column, "
+        f"null::varchar as _parse_error, null::varchar as _record "
+        f"from read_parquet('{lf.path}', file_row_number = true)"
+    )
+
+
+# ---------------------------------------------------------------------- the contract's rules
+
+
+def _checks_sql(feed: contract.Feed, dt: date) -> str:
+    """One CASE per rule, the first failing one wins; ``_reason`` is null for a good row."""
+    _, day_end = day_bounds_utc(dt)
+    upper = (day_end + FUTURE_SKEW).isoformat(sep=" ")
+    rules: list[tuple[str, str, str]] = [("_parse_error is not null", "_parse_column", "_parse_error")]
+    for c in feed.columns:
+        q = f'"{c.name}"'
+        name = f"'{c.name}'"
+        if c.type != "JSON":
+            rules.append(
+                (
+                    f'{q} is null and "_raw_{c.name}" is not null',
+                    name,
+                    f"'unparsable {c.type}: ' || left(\"_raw_{c.name}\", 80)",
+                )
+            )
+        if c.required:
+            what = "null key" if c.name in feed.key else "missing required value"
+            rules.append((f"{q} is null", name, f"'{what}'"))
+        if c.enum:
+            allowed = ", ".join(f"'{v}'" for v in c.enum)
+            rules.append((f"{q} not in ({allowed})", name, f"'not an allowed value: ' || left({q}::varchar, 80)"))
+        if c.non_negative:
+            rules.append((f"{q} < 0", name, f"'negative value: ' || {q}::varchar"))
+        if c.max_length:
+            rules.append(
+                (
+                    f"length({q}) > {c.max_length}",
+                    name,
+                    f"'longer than {c.max_length} characters (' || length({q}) || ')'",
+                )
+            )
+        if c.not_future:
+            rules.append(
+                (f"{q} > timestamp '{upper}'", name, f"'in the future: ' || {q}::varchar || ' is after {upper} UTC'")
+            )
+            rules.append(
+                (
+                    f"{q} < timestamp '{LAUNCH_DATE.isoformat()}'",
+                    name,
+                    f"'before the platform launch ({LAUNCH_DATE.isoformat()}): ' || {q}::varchar",
+                )
+            )
+    for rc in feed.row_checks:
+        rules.append((f"not coalesce({rc.sql}, true)", f"'{rc.column}'", f"'{rc.reason}'"))
+    column = "case " + " ".join(f"when {cond} then {col}" for cond, col, _ in rules) + " end"
+    reason = "case " + " ".join(f"when {cond} then {why}" for cond, _, why in rules) + " end"
+    record = (
+        "coalesce(_record, to_json({"
+        + ", ".join(f"'{c.name}': \"_raw_{c.name}\"" for c in feed.columns)
+        + "})::varchar)"
+    )
+    cols = ", ".join(f'"{c}"' for c in feed.column_names)
+    return (
+        f"select {cols}, _file, _line, {column} as _column, {reason} as _reason, "
+        f"case when ({reason}) is not null then {record} end as _record from _parsed"
+    )

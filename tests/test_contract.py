@@ -1,0 +1,63 @@
+"""docs/landing_contract.md, opswh.contract and the simulator's files agree."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pyarrow.parquet as pq
+from opswh import contract
+from opswh.landing import MARKER, data_files, read_marker
+from opswh.settings import REPO_ROOT
+
+
+def test_doc_tables_are_the_contract() -> None:
+    doc = (REPO_ROOT / "docs" / "landing_contract.md").read_text(encoding="utf-8")
+    section = re.search(r"<!-- contract:begin -->\n(.*)<!-- contract:end -->", doc, re.S)
+    assert section, "docs/landing_contract.md lost its generated section"
+    assert section.group(1).strip() == contract.render_markdown().strip(), (
+        "docs/landing_contract.md is out of date: regenerate the section from opswh.contract.render_markdown()"
+    )
+
+
+def test_doc_lists_every_fault_class() -> None:
+    from opswh.faults import FAULTS
+
+    doc = (REPO_ROOT / "docs" / "landing_contract.md").read_text(encoding="utf-8")
+    for name in FAULTS:
+        assert f"| `{name}` |" in doc, name
+
+
+def _columns_of(path) -> list[str]:
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8") as f:
+            return next(csv.reader(f))
+    if path.suffix == ".parquet":
+        return pq.read_schema(path).names
+    with path.open(encoding="utf-8") as f:
+        first = f.readline()
+    return list(json.loads(first)) if first else []
+
+
+def test_simulator_writes_what_the_contract_says(clean_landing) -> None:
+    for feed in contract.FEEDS:
+        parts = sorted((clean_landing.landing / feed.name).glob("dt=*"))
+        assert len(parts) == 3, feed.name
+        for part in parts:
+            assert (part / MARKER).exists()
+            files = read_marker(part)  # checksums and listed files hold
+            assert {f.path for f in files} == set(data_files(part))
+            for f in files:
+                assert f.path.suffix == "." + feed.format
+                cols = _columns_of(f.path)
+                if cols:  # an empty JSON file has no keys to show
+                    assert cols == feed.column_names, (feed.name, f.path)
+
+
+def test_event_properties_keys_match_the_documented_ones(clean_landing) -> None:
+    documented = contract.get_feed("events").column("properties").description
+    f = data_files(next((clean_landing.landing / "events").glob("dt=*")))[0]
+    keys = json.loads(f.open(encoding="utf-8").readline())["properties"].keys()
+    for k in keys:
+        assert k in documented, k

@@ -1,0 +1,296 @@
+"""Raw ingestion: every landed row is loaded, quarantined with a reason, or deduplicated."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import timedelta
+
+import pytest
+from opswh import contract
+from opswh.ingest import LoadError, load_partition
+from opswh.landing import LandingError, write_marker
+
+from tests.conftest import START, simulate
+
+DAYS = [START + timedelta(days=i) for i in range(3)]
+LENIENT = 0.3  # the faulted day is small: let quarantine, not the threshold, decide
+
+
+def load_all(con, paths, days=DAYS, **kw) -> tuple[dict, dict]:
+    results, failures = {}, {}
+    for dt in days:
+        for feed in contract.FEEDS:
+            try:
+                results[(feed.name, dt.isoformat())] = load_partition(con, paths, feed.name, dt, **kw)
+            except LandingError as e:
+                failures[(feed.name, dt.isoformat())] = str(e)
+    return results, failures
+
+
+@pytest.fixture(scope="module")
+def faulted(faulted_landing, tmp_path_factory):
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path_factory.mktemp("wh") / "wh.duckdb"))
+    results, failures = load_all(con, faulted_landing, max_reject_share=LENIENT)
+    manifest = json.loads((faulted_landing.landing / "_faults.json").read_text())
+    return con, results, failures, manifest
+
+
+def rejects(con, feed: str, dt: str) -> list[tuple]:
+    return con.execute(
+        "select _file, _line, column_name, reason from raw.raw_rejects where feed = ? and _dt = ? "
+        "order by _file, _line",
+        [feed, dt],
+    ).fetchall()
+
+
+def test_every_fault_class_is_injected(faulted) -> None:
+    from opswh.faults import FAULTS
+
+    _, _, _, manifest = faulted
+    assert {m["fault"] for m in manifest if m["expect"] != "skipped"} == set(FAULTS)
+
+
+def test_every_load_reconciles(faulted) -> None:
+    con, results, _, _ = faulted
+    for key, r in results.items():
+        assert r.landed == r.loaded + r.rejected + r.deduplicated, key
+        in_raw = con.execute(f"select count(*) from raw.{r.feed} where _dt = ?", [r.dt]).fetchall()[0][0]
+        in_rejects = con.execute(
+            "select count(*) from raw.raw_rejects where feed = ? and _dt = ?", [r.feed, r.dt]
+        ).fetchall()[0][0]
+        assert (in_raw, in_rejects) == (r.loaded, r.rejected), key
+    logged = con.execute(
+        "select count(*) from raw.load_log where status = 'loaded' and landed != loaded + rejected + deduplicated"
+    ).fetchall()[0][0]
+    assert logged == 0
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "malformed_rows",
+        "null_keys",
+        "negative_amounts",
+        "refund_exceeds_payment",
+        "future_timestamps",
+        "non_utf8",
+        "long_strings",
+    ],
+)
+def test_quarantined_faults_name_file_line_and_column(faulted, fault) -> None:
+    con, results, _, manifest = faulted
+    expected_columns = {
+        "null_keys": {"orders": {"order_id"}, "events": {"event_id"}},
+        "negative_amounts": {"payments": {"amount"}, "ad_spend": {"spend"}},
+        "refund_exceeds_payment": {"refunds": {"amount"}},
+        "future_timestamps": {"events": {"event_at"}},
+        "non_utf8": {"merchants": {"merchant_name"}},
+        "long_strings": {"registrations": {"nickname"}},
+        "malformed_rows": {"orders": {"fee_amount", "gmv_amount", "placed_at"}, "events": {"record", "event_at"}},
+    }[fault]
+    for m in (m for m in manifest if m["fault"] == fault):
+        assert m["expect"] == "quarantined"
+        got = {(f, line): col for f, line, col, _ in rejects(con, m["feed"], m["dt"])}
+        for line in m["lines"]:
+            assert (m["file"], line) in got, (fault, m, got)
+            assert got[(m["file"], line)] in expected_columns[m["feed"]], (fault, got[(m["file"], line)])
+        r = results[(m["feed"], m["dt"])]
+        assert r.rejected >= len(m["lines"])
+        assert r.landed == r.loaded + r.rejected + r.deduplicated
+
+
+def test_reject_reasons_say_what_was_wrong(faulted) -> None:
+    con, _, _, _ = faulted
+    reasons = " | ".join(r[0] for r in con.execute("select reason from raw.raw_rejects").fetchall())
+    for phrase in (
+        "wrong column count",
+        "unparsable",
+        "null key",
+        "negative value",
+        "refund larger than the payment",
+        "in the future",
+        "not UTF-8",
+        "longer than 256 characters",
+        "invalid JSON",
+    ):
+        assert phrase in reasons, phrase
+    assert con.execute("select count(*) from raw.raw_rejects where record is null").fetchall()[0][0] == 0
+
+
+def test_load_fails_name_the_problem(faulted) -> None:
+    _, _, failures, manifest = faulted
+    renamed = next(m for m in manifest if m["fault"] == "schema_drift_renamed")
+    msg = failures[(renamed["feed"], renamed["dt"])]
+    assert "unit_price" in msg and "price" in msg and renamed["file"].split("/")[-1] in msg
+    missing = next(m for m in manifest if m["fault"] == "missing_partition")
+    msg = failures[(missing["feed"], missing["dt"])]
+    assert "partition missing" in msg and f"dt={missing['dt']}" in msg
+    # nothing else failed: every other fault is repaired, quarantined or loaded
+    assert set(failures) == {(renamed["feed"], renamed["dt"]), (missing["feed"], missing["dt"])}
+
+
+def test_failed_load_is_logged_and_leaves_no_rows(faulted) -> None:
+    con, _, _, manifest = faulted
+    renamed = next(m for m in manifest if m["fault"] == "schema_drift_renamed")
+    status, message = con.execute(
+        "select status, message from raw.load_log where feed = ? and _dt = ?", [renamed["feed"], renamed["dt"]]
+    ).fetchall()[0]
+    assert status == "failed" and "unit_price" in message
+    assert con.execute("select count(*) from raw.order_items where _dt = ?", [renamed["dt"]]).fetchall()[0][0] == 0
+
+
+def test_duplicate_file_is_loaded_once(faulted) -> None:
+    con, results, _, manifest = faulted
+    m = next(m for m in manifest if m["fault"] == "duplicate_file")
+    r = results[("orders", m["dt"])]
+    assert r.duplicate_files == [m["file"]]
+    assert r.deduplicated > 0 and r.landed == r.loaded + r.rejected + r.deduplicated
+    dupes = con.execute(
+        "select count(*) - count(distinct (order_id, updated_at)) from raw.orders where _dt = ?", [m["dt"]]
+    ).fetchall()[0][0]
+    assert dupes == 0
+
+
+def test_duplicate_events_are_kept_in_raw_and_counted(faulted) -> None:
+    con, results, _, manifest = faulted
+    m = next(m for m in manifest if m["fault"] == "duplicate_events")
+    assert results[("events", m["dt"])].duplicate_keys == len(m["lines"])
+
+
+def test_late_events_load_into_the_partition_they_arrived_in(faulted) -> None:
+    con, _, _, manifest = faulted
+    m = next(m for m in manifest if m["fault"] == "late_events")
+    late = con.execute(
+        "select count(*) from raw.events where _dt = ? and _file = ? and _line in "
+        f"({', '.join(map(str, m['lines']))}) and event_at < ?::date - interval 8 hour",
+        [m["dt"], m["file"], m["dt"]],
+    ).fetchall()[0][0]
+    assert late == len(m["lines"])
+
+
+def test_schema_drift_added_is_loaded_and_reported(faulted) -> None:
+    con, results, _, manifest = faulted
+    for m in (m for m in manifest if m["fault"] == "schema_drift_added"):
+        r = results[(m["feed"], m["dt"])]
+        assert r.extra_columns == [{"registrations": "app_version", "ad_spend": "reach"}[m["feed"]]]
+        assert r.loaded > 0 and any("schema drift" in w for w in r.warnings)
+        logged = con.execute(
+            "select extra_columns from raw.load_log where feed = ? and _dt = ?", [m["feed"], m["dt"]]
+        ).fetchall()[0][0]
+        assert logged == r.extra_columns
+
+
+def test_empty_partition_loads_zero_rows(faulted) -> None:
+    _, results, _, manifest = faulted
+    m = next(m for m in manifest if m["fault"] == "empty_partition")
+    r = results[(m["feed"], m["dt"])]
+    assert (r.landed, r.loaded, r.rejected) == (0, 0, 0)
+
+
+def test_chinese_text_loads_intact(faulted) -> None:
+    con, _, _, manifest = faulted
+    m = next(m for m in manifest if m["fault"] == "chinese_text")
+    names = {r[0] for r in con.execute("select merchant_name from raw.merchants where _dt = ?", [m["dt"]]).fetchall()}
+    assert '王记"老字号",面馆 🍜' in names and "Café 咖啡, 第二家" in names
+
+
+def test_lines_point_at_the_record_in_the_file(faulted, faulted_landing) -> None:
+    """`_line` of every loaded row is the line of the file that holds it, despite rejects around it."""
+    con, _, _, manifest = faulted
+    m = next(m for m in manifest if m["fault"] == "malformed_rows" and m["feed"] == "orders")
+    path = faulted_landing.landing / m["file"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = con.execute("select order_id, updated_at, _line from raw.orders where _file = ?", [m["file"]]).fetchall()
+    assert rows
+    for order_id, updated_at, line in rows:
+        rec = next(csv.reader([lines[line - 1]]))
+        assert rec[0] == order_id and rec[5].startswith(updated_at.strftime("%Y-%m-%dT%H:%M:%S")), line
+
+
+def test_reload_and_out_of_order_give_the_same_tables(clean_landing, tmp_path) -> None:
+    import duckdb
+
+    def snapshot(con) -> dict:
+        out = {}
+        for feed in contract.FEEDS:
+            cols = ", ".join(f'"{c}"' for c in feed.column_names)
+            out[feed.name] = sorted(
+                map(repr, con.execute(f"select {cols}, _dt, _file, _line from raw.{feed.name}").fetchall())
+            )
+        return out
+
+    a = duckdb.connect(str(tmp_path / "a.duckdb"))
+    load_all(a, clean_landing)
+    first = snapshot(a)
+    load_all(a, clean_landing, days=[DAYS[1]])  # load a day again
+    assert snapshot(a) == first
+    b = duckdb.connect(str(tmp_path / "b.duckdb"))
+    load_all(b, clean_landing, days=list(reversed(DAYS)))
+    assert snapshot(b) == first
+    assert sum(len(v) for v in first.values()) > 1000
+
+
+def test_over_threshold_fails_and_keeps_the_previous_state(tmp_path, warehouse) -> None:
+    paths = simulate(tmp_path, days=2, scale="small")
+    before = load_partition(warehouse, paths, "orders", DAYS[1])
+    part = paths.partition("orders", DAYS[1])
+    f = part / "part-0000.csv"
+    rows = list(csv.reader(f.open(encoding="utf-8")))
+    for r in rows[1:]:
+        r[7] = "not-a-number"  # gmv_amount
+    with f.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+    write_marker(part, "orders", DAYS[1])
+    with pytest.raises(LoadError, match=r"over the 5% threshold.*\n.*part-0000.csv line 2, column gmv_amount"):
+        load_partition(warehouse, paths, "orders", DAYS[1])
+    kept = warehouse.execute("select count(*) from raw.orders where _dt = ?", [DAYS[1]]).fetchall()[0][0]
+    assert kept == before.loaded
+    statuses = [
+        r[0]
+        for r in warehouse.execute(
+            "select status from raw.load_log where feed = 'orders' order by started_at"
+        ).fetchall()
+    ]
+    assert statuses == ["loaded", "failed"]
+
+
+@pytest.mark.parametrize("damage", ["no_marker", "bad_checksum", "wrong_count", "missing_file"])
+def test_marker_problems_refuse_the_load(tmp_path, warehouse, damage) -> None:
+    paths = simulate(tmp_path, days=1, scale="tiny")
+    part = paths.partition("payments", START)
+    marker = part / "_SUCCESS"
+    doc = json.loads(marker.read_text())
+    if damage == "no_marker":
+        marker.unlink()
+        expected = "completion marker missing"
+    elif damage == "bad_checksum":
+        (part / "part-0000.csv").write_text("payment_id\n")
+        expected = "checksum"
+    elif damage == "wrong_count":
+        doc["files"][0]["rows"] += 1
+        marker.write_text(json.dumps(doc))
+        expected = "the marker says"
+    else:
+        shutil.move(part / "part-0000.csv", tmp_path / "elsewhere.csv")
+        expected = "not on disk"
+    with pytest.raises(LandingError, match=expected):
+        load_partition(warehouse, paths, "payments", START)
+
+
+def test_a_load_killed_midway_leaves_the_previous_state(tmp_path, warehouse, monkeypatch) -> None:
+    import opswh.ingest as ingest
+
+    paths = simulate(tmp_path, days=1, scale="tiny")
+    first = load_partition(warehouse, paths, "events", START)
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(ingest, "_check_counts", boom)  # dies after the deletes and inserts, before commit
+    with pytest.raises(KeyboardInterrupt):
+        load_partition(warehouse, paths, "events", START)
+    assert warehouse.execute("select count(*) from raw.events").fetchall()[0][0] == first.loaded
