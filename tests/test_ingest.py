@@ -294,3 +294,16 @@ def test_a_load_killed_midway_leaves_the_previous_state(tmp_path, warehouse, mon
     with pytest.raises(KeyboardInterrupt):
         load_partition(warehouse, paths, "events", START)
     assert warehouse.execute("select count(*) from raw.events").fetchall()[0][0] == first.loaded
+
+
+def test_non_utf8_json_line_is_quarantined_and_the_rest_loads(tmp_path, warehouse) -> None:
+    paths = simulate(tmp_path, days=1, scale="tiny")
+    part = paths.partition("registrations", START)
+    f = part / "part-0000.jsonl"
+    good = f.read_bytes().count(b"\n")
+    f.write_bytes(f.read_bytes() + b'{"user_id": "u_latin1", "nickname": "caf\xe9"}\n')
+    write_marker(part, "registrations", START)
+    r = load_partition(warehouse, paths, "registrations", START)
+    assert (r.loaded, r.rejected) == (good, 1)
+    line, reason = warehouse.execute("select _line, reason from raw.raw_rejects").fetchall()[0]
+    assert (line, reason) == (good + 1, "not UTF-8 text")

@@ -226,7 +226,7 @@ def _stage(
 ) -> None:
     """Parse the partition's files into the temp table ``_checked`` (typed columns + _reason)."""
     seen: dict[str, str] = {}
-    con.execute("drop table if exists _parsed")
+    con.execute("drop table if exists _checked")
     first = True
     for lf in landed:
         rel = str(lf.path.relative_to(paths.landing))
@@ -241,18 +241,26 @@ def _stage(
         sql = {".csv": _parse_csv, ".jsonl": _parse_jsonl, ".parquet": _parse_parquet}[lf.path.suffix](
             con, feed, lf, rel, result
         )
-        con.execute(("create temp table _parsed as " if first else "insert into _parsed ") + sql)
+        into = "create temp table _checked as " if first else "insert into _checked "
+        try:
+            con.execute(into + _checks_sql(feed, dt, sql))
+        except duckdb.Error as e:
+            if lf.path.suffix != ".jsonl":
+                raise LoadError(f"{lf.path}: DuckDB cannot read the file ({e}).") from e
+            # bytes that are not UTF-8: DuckDB refuses the whole file, so parse it line by line
+            _python_jsonl(con, feed, lf.path)
+            con.execute(into + _checks_sql(feed, dt, _parse_jsonl(con, feed, lf, rel, result, source="_raw")))
         first = False
-        parsed = con.execute("select count(*) from _parsed where _file = ?", [rel]).fetchone()[0]
+        if lf.path.suffix == ".jsonl":
+            _explain_broken_json(con, lf.path, rel)
+        parsed = con.execute("select count(*) from _checked where _file = ?", [rel]).fetchone()[0]
         if parsed != lf.rows:
             raise LoadError(
                 f"{lf.path}: the marker says {lf.rows} records but the file holds {parsed}; "
                 "the file is truncated or the marker is wrong. Ask the source to re-deliver."
             )
     if first:  # no file kept at all
-        con.execute(f"create temp table _parsed as {_empty_parsed(feed)}")
-    con.execute(f"create or replace temp table _checked as {_checks_sql(feed, dt)}")
-    con.execute("drop table if exists _parsed")
+        con.execute(f"create temp table _checked as {_checks_sql(feed, dt, _empty_parsed(feed))}")
 
 
 def _empty_parsed(feed: contract.Feed) -> str:
@@ -337,30 +345,23 @@ def _parse_csv(
 
 
 def _parse_jsonl(
-    con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
+    con: duckdb.DuckDBPyConnection,
+    feed: contract.Feed,
+    lf: LandedFile,
+    rel: str,
+    result: LoadResult,
+    source: str | None = None,
 ) -> str:
     keys = _sample_json_keys(lf.path)
     if lf.rows:
         _missing_required(feed, keys, lf, "field")
     _note_extra(feed, keys, rel, result)
     cols = {c.name: ("JSON" if c.type == "JSON" else "VARCHAR") for c in feed.columns}
-    try:
-        con.execute(
-            "create or replace temp table _raw as select *, row_number() over () as _line "
-            "from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true, "
-            "maximum_object_size = 16777216)",
-            [str(lf.path), cols],
-        )
-        con.execute("select count(*) from _raw").fetchone()
-    except duckdb.Error:
-        _python_jsonl(con, feed, lf.path, cols)
-    # rows where every field is null were not JSON objects: look at just those lines
+    source = source or (
+        f"(select *, row_number() over () as _line from read_json('{lf.path}', format = 'newline_delimited', "
+        f"columns = {cols!r}, ignore_errors = true, maximum_object_size = 16777216))"
+    )
     all_null = " and ".join(f'"{c}" is null' for c in cols)
-    broken = [r[0] for r in con.execute(f"select _line from _raw where {all_null}").fetchall()]
-    errors = _json_errors(lf.path, broken) if broken else {}
-    con.execute("create or replace temp table _broken (line bigint, error varchar, record varchar)")
-    if errors:
-        con.executemany("insert into _broken values (?, ?, ?)", [(k, v[0], v[1]) for k, v in errors.items()])
     sel = ", ".join(
         (
             f'"{c.name}" as "{c.name}", "{c.name}"::varchar as "_raw_{c.name}"'
@@ -369,14 +370,31 @@ def _parse_jsonl(
         )
         for c in feed.columns
     )
+    # a line whose fields are all null was not a JSON object: _explain_broken_json says why
     return (
-        f"select {sel}, '{rel}' as _file, r._line, case when b.line is not null then 'record' end as _parse_column, "
-        f"b.error as _parse_error, b.record as _record from _raw r left join _broken b on b.line = r._line"
+        f"select {sel}, '{rel}' as _file, _line, case when {all_null} then 'record' end as _parse_column, "
+        f"case when {all_null} then '{_BROKEN}' end as _parse_error, null::varchar as _record from {source}"
     )
 
 
-def _python_jsonl(con: duckdb.DuckDBPyConnection, feed: contract.Feed, path: Path, cols: dict[str, str]) -> None:
+_BROKEN = "not a JSON object"
+
+
+def _explain_broken_json(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
+    """Replace the placeholder reason of unreadable JSON lines by the parser's own message."""
+    broken = [
+        r[0]
+        for r in con.execute("select _line from _checked where _file = ? and _reason = ?", [rel, _BROKEN]).fetchall()
+    ]
+    for line, (error, record) in (_json_errors(path, broken) if broken else {}).items():
+        con.execute(
+            "update _checked set _reason = ?, _record = ? where _file = ? and _line = ?", [error, record, rel, line]
+        )
+
+
+def _python_jsonl(con: duckdb.DuckDBPyConnection, feed: contract.Feed, path: Path) -> None:
     """Slow path for files DuckDB cannot read at all (bytes that are not UTF-8): parse line by line."""
+    cols = {c.name: ("JSON" if c.type == "JSON" else "VARCHAR") for c in feed.columns}
     rows = []
     with path.open("rb") as f:
         for line in f:
@@ -470,7 +488,7 @@ def _parse_parquet(
 # ---------------------------------------------------------------------- the contract's rules
 
 
-def _checks_sql(feed: contract.Feed, dt: date) -> str:
+def _checks_sql(feed: contract.Feed, dt: date, parsed: str) -> str:
     """One CASE per rule, the first failing one wins; ``_reason`` is null for a good row."""
     _, day_end = day_bounds_utc(dt)
     upper = (day_end + FUTURE_SKEW).isoformat(sep=" ")
@@ -515,8 +533,7 @@ def _checks_sql(feed: contract.Feed, dt: date) -> str:
             )
     for rc in feed.row_checks:
         rules.append((f"not coalesce({rc.sql}, true)", f"'{rc.column}'", f"'{rc.reason}'"))
-    column = "case " + " ".join(f"when {cond} then {col}" for cond, col, _ in rules) + " end"
-    reason = "case " + " ".join(f"when {cond} then {why}" for cond, _, why in rules) + " end"
+    fail = "case " + " ".join(f"when {cond} then {col} || chr(31) || {why}" for cond, col, why in rules) + " end"
     record = (
         "coalesce(_record, to_json({"
         + ", ".join(f"'{c.name}': \"_raw_{c.name}\"" for c in feed.columns)
@@ -524,6 +541,7 @@ def _checks_sql(feed: contract.Feed, dt: date) -> str:
     )
     cols = ", ".join(f'"{c}"' for c in feed.column_names)
     return (
-        f"select {cols}, _file, _line, {column} as _column, {reason} as _reason, "
-        f"case when ({reason}) is not null then {record} end as _record from _parsed"
+        f"select {cols}, _file, _line, split_part(_fail, chr(31), 1) as _column, "
+        f"nullif(split_part(_fail, chr(31), 2), '') as _reason, case when _fail is not null then {record} end as _record "
+        f"from (select *, {fail} as _fail from ({parsed}))"
     )

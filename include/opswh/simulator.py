@@ -315,6 +315,8 @@ _PROP_FIELDS = {
     "utm_medium": pa.string(),
     "utm_campaign": pa.string(),
 }
+_MEDIUMS = [MEDIUM[c[2]] for c in CHANNELS]
+_CAMPAIGN_NAMES = [f"{c[0]}_c{k}" for c in CHANNELS for k in (1, 2)]
 WEEKDAY_ACTIVITY = np.array([0.96, 0.95, 0.96, 0.98, 1.02, 1.08, 1.06])  # Monday first
 WEEKDAY_REGS = np.array([0.92, 0.94, 0.95, 0.98, 1.03, 1.12, 1.08])
 
@@ -551,7 +553,7 @@ class Simulator:
         m = len(t_idx)
         k = rng.integers(1, 4, m)
         rep = np.repeat(np.arange(m), k)
-        order_in_user = np.concatenate([np.arange(x) for x in k]) if m else np.zeros(0, int)
+        order_in_user = _within_group_index(k)
         gaps = rng.exponential(6 * 3_600_000, len(rep)).astype(np.int64) + 60_000
         # earlier touches further back: cumulative gaps in reverse order
         back = np.zeros(len(rep), np.int64)
@@ -583,19 +585,13 @@ class Simulator:
         return first, last
 
     def _utm(self, ch: np.ndarray, camp: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array]:
-        ids = np.array(CHANNEL_IDS + [None], dtype=object)
-        med = np.array([MEDIUM[c[2]] for c in CHANNELS] + [None], dtype=object)
-        cidx = np.where(ch >= 0, ch, len(CHANNELS))
-        src = ids[cidx]
-        cname = np.where(
-            ch >= 0,
-            np.char.add(
-                np.char.add(np.array(CHANNEL_IDS + ["x"])[cidx].astype(str), "_c"),
-                (camp.astype(np.int64) + 1).astype(str),
-            ),
-            None,
+        """UTM source, medium and campaign for channel indexes (-1: none), as dictionary arrays."""
+        ch = np.asarray(ch, np.int64)
+        return (
+            _dict(ch, CHANNEL_IDS),
+            _dict(ch, _MEDIUMS),
+            _dict(np.where(ch >= 0, ch * 2 + np.asarray(camp, np.int64), -1), _CAMPAIGN_NAMES),
         )
-        return pa.array(src, pa.string()), pa.array(med[cidx], pa.string()), pa.array(cname, pa.string())
 
     def _emit_visits(
         self,
@@ -990,7 +986,7 @@ class Simulator:
         # lines: 1-3 per order, prices adding up to the order's gmv
         k = rng.integers(1, 4, n)
         rep = np.repeat(np.arange(n), k)
-        line = np.concatenate([np.arange(1, x + 1) for x in k])
+        line = _within_group_index(k) + 1
         share = rng.random(len(rep)) + 0.2
         tot = np.bincount(rep, share)
         qty = rng.integers(1, 3, len(rep))
@@ -1275,6 +1271,13 @@ class Simulator:
         parts[path.name] = 0 if part is None else part.num_rows
 
 
+def _within_group_index(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ... within each of consecutive groups of the given sizes: [2, 3] -> [0, 1, 0, 1, 2]."""
+    sizes = np.asarray(sizes, np.int64)
+    starts = np.cumsum(sizes) - sizes
+    return np.arange(int(sizes.sum())) - np.repeat(starts, sizes)
+
+
 def _dict(codes: np.ndarray, values: list[str]) -> pa.Array:
     """A dictionary-encoded string array from integer codes; a negative code is null."""
     codes = np.asarray(codes)
@@ -1299,6 +1302,23 @@ def _empty_select(feed: contract.Feed) -> str:
     return f"select {cols} where false"
 
 
+# Only the keys an event type carries, as the tracking SDK sends them.
+_PROPERTIES = """case event_type
+    when 'visit' then json_object('page', p_page, 'utm_source', p_utm_source, 'utm_medium', p_utm_medium,
+                                  'utm_campaign', p_utm_campaign)
+    when 'page_view' then json_object('page', p_page, 'content_id', 'c' || p_content_idx)
+    when 'like' then json_object('content_id', 'c' || p_content_idx)
+    when 'comment' then json_object('content_id', 'c' || p_content_idx)
+    when 'share' then json_object('content_id', 'c' || p_content_idx)
+    when 'search' then json_object('query', p_query)
+    when 'points_earn' then json_object('points', p_points, 'campaign_id', p_campaign_id)
+    when 'points_redeem' then json_object('points', p_points)
+    when 'coupon_claim' then json_object('campaign_id', p_campaign_id, 'coupon_id', p_coupon_id)
+    when 'check_in' then json_object('campaign_id', p_campaign_id)
+    when 'campaign_join' then json_object('campaign_id', p_campaign_id)
+    when 'app_open' then case when p_page is null then '{}'::json else json_object('page', p_page) end
+    else '{}'::json end"""
+
 _SELECT = {
     "channel_catalog": "select channel, channel_name, channel_type, channel_group, cost_model, is_paid, native_timezone from part",
     "ad_spend": "select stat_date, channel, account_id, campaign_id, currency, spend, impressions, clicks, conversions from part",
@@ -1314,9 +1334,9 @@ _SELECT = {
     + _ts("event_ms", "event_at")
     + ", "
     + _ts("received_ms", "received_at")
-    + ", {'page': p_page, 'content_id': 'c' || p_content_idx, 'query': p_query, 'points': p_points,"
-    " 'campaign_id': p_campaign_id, 'coupon_id': p_coupon_id, 'utm_source': p_utm_source,"
-    " 'utm_medium': p_utm_medium, 'utm_campaign': p_utm_campaign} as properties from part",
+    + ", "
+    + _PROPERTIES
+    + " as properties from part",
     "orders": "select 'o' || order_idx as order_id, 'u' || user_idx as user_id, 'm' || merchant_idx as merchant_id, status, "
     + _ts("placed_ms", "placed_at")
     + ", "
