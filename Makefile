@@ -6,11 +6,17 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup demo test lint unit e2e bench clean
 
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+
 # Build .venv from the committed lock (idempotent; only the package registries are reached).
+# uv itself is bootstrapped, pinned, into .tools/ so nothing is installed outside the clone.
 setup: .venv/.synced
-.venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-	@PATH="$$HOME/.local/bin:$$PATH" uv sync --locked --python python3.11 --quiet
+$(UV):
+	python3.11 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+.venv/.synced: pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --python python3.11 --quiet
 	@touch $@
 
 demo: setup
@@ -30,4 +36,4 @@ bench: setup
 	$(PY) bench/bench_ingest.py
 
 clean:
-	rm -rf data .venv
+	rm -rf data .venv .tools

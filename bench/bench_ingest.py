@@ -59,7 +59,7 @@ def convert(paths: Paths, dt: date, fmt: str, target: Paths) -> None:
     options = "(format csv, header true)" if fmt == "csv" else "(format parquet)"
     for f in data_files(src):
         con.execute(
-            f"copy (select * from read_json('{f}', columns = {cols!r})) to '{dst / (f.stem + '.' + fmt)}' {options}"
+            f"copy (select * from read_json('{f}', columns = {cols!r}, hive_partitioning = false)) to '{dst / (f.stem + '.' + fmt)}' {options}"
         )
     write_marker(dst, "events", dt)
 
@@ -68,9 +68,9 @@ def raw_read(paths: Paths, dt: date, fmt: str) -> float:
     files = [str(f) for f in data_files(paths.partition("events", dt))]
     cols = {c.name: c.type for c in contract.get_feed("events").columns}
     reader = {
-        "jsonl": f"read_json({files!r}, format = 'newline_delimited', columns = {cols!r})",
-        "csv": f"read_csv({files!r}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = {cols!r})",
-        "parquet": f"read_parquet({files!r})",
+        "jsonl": f"read_json({files!r}, format = 'newline_delimited', columns = {cols!r}, hive_partitioning = false)",
+        "csv": f"read_csv({files!r}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = {cols!r}, hive_partitioning = false)",
+        "parquet": f"read_parquet({files!r}, hive_partitioning = false)",
     }[fmt]
     con = duckdb.connect()
     t = time.perf_counter()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from opswh.faults import ORDER, inject
 from opswh.settings import Paths
 from opswh.simulator import Simulator

@@ -7,6 +7,7 @@ import json
 import re
 
 import pyarrow.parquet as pq
+
 from opswh import contract
 from opswh.landing import MARKER, data_files, read_marker
 from opswh.settings import REPO_ROOT
@@ -61,3 +62,11 @@ def test_event_properties_keys_match_the_documented_ones(clean_landing) -> None:
     keys = json.loads(f.open(encoding="utf-8").readline())["properties"].keys()
     for k in keys:
         assert k in documented, k
+
+
+def test_dbt_sources_are_generated_from_the_contract() -> None:
+    for source in contract.SOURCES:
+        path = REPO_ROOT / "dbt_project" / "models" / "staging" / source / f"_{source}__sources.yml"
+        assert path.read_text(encoding="utf-8") == contract.render_dbt_sources(source), (
+            f"{path} is out of date: run `python -m opswh.contract`"
+        )

@@ -8,10 +8,10 @@ import shutil
 from datetime import timedelta
 
 import pytest
+
 from opswh import contract
 from opswh.ingest import LoadError, load_partition
 from opswh.landing import LandingError, write_marker
-
 from tests.conftest import START, simulate
 
 DAYS = [START + timedelta(days=i) for i in range(3)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import duckdb
-from opswh.landing import MARKER, data_files
 
+from opswh.landing import MARKER, data_files
 from tests.conftest import START, simulate
 
 

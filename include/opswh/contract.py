@@ -7,6 +7,7 @@ enforces it, and ``docs/landing_contract.md`` renders it (a test keeps them toge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 EVENT_TYPES = (
     "app_open",
@@ -456,3 +457,73 @@ def render_markdown() -> str:
                 out.append("Row rules: " + "; ".join(f"`{r.sql}` ({r.reason})" for r in feed.row_checks) + ".")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def render_dbt_sources(source: str) -> str:
+    """``dbt_project/models/staging/<source>/_<source>__sources.yml``, generated from FEEDS."""
+    import yaml
+
+    tables = []
+    for feed in feeds_of(source):
+        cols = []
+        for c in feed.columns:
+            col: dict = {"name": c.name, "description": c.description, "data_type": c.type.lower()}
+            cols.append(col)
+        tables.append(
+            {
+                "name": feed.name,
+                "description": f"{feed.description} Landed by opswh.ingest; one row per landed record of a partition "
+                f"(`_dt`), with lineage columns. Generated from opswh.contract.",
+                "columns": cols
+                + [
+                    {"name": "_dt", "description": "Landing partition (reporting day) the row was delivered in."},
+                    {"name": "_file", "description": "File the row came from, relative to the landing folder."},
+                    {"name": "_line", "description": "Line of the file."},
+                    {"name": "_loaded_at", "description": "When the load ran (UTC)."},
+                ],
+            }
+        )
+    doc = {
+        "version": 2,
+        "sources": [
+            {
+                "name": source,
+                "schema": "raw",
+                "description": f"Feeds of the `{source}` source system, as landed (see docs/landing_contract.md).",
+                "config": {
+                    "loaded_at_field": "_loaded_at",
+                    "freshness": {
+                        "warn_after": {"count": 36, "period": "hour"},
+                        "error_after": {"count": 72, "period": "hour"},
+                    },
+                },
+                "tables": tables,
+            }
+        ],
+    }
+    header = "# Generated from include/opswh/contract.py by `python -m opswh.contract`; do not edit by hand.\n"
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
+
+
+def write_generated(repo_root: Path | None = None) -> None:
+    """Regenerate the files derived from the contract: dbt sources and the doc's tables."""
+    import re
+
+    root = repo_root or Path(__file__).resolve().parents[2]
+    for source in SOURCES:
+        path = root / "dbt_project" / "models" / "staging" / source / f"_{source}__sources.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_dbt_sources(source), encoding="utf-8")
+    doc = root / "docs" / "landing_contract.md"
+    text = doc.read_text(encoding="utf-8")
+    text = re.sub(
+        r"(<!-- contract:begin -->\n).*(<!-- contract:end -->)",
+        lambda m: m.group(1) + render_markdown() + "\n" + m.group(2),
+        text,
+        flags=re.S,
+    )
+    doc.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_generated()

@@ -306,7 +306,7 @@ def _parse_csv(
         "create or replace temp table _good as select *, row_number() over () as _k from read_csv(?, "
         "header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
         "columns = ?, store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan', "
-        "rejects_limit = 0, max_line_size = 4194304)",
+        "rejects_limit = 0, max_line_size = 4194304, hive_partitioning = false)",
         [str(lf.path), types],
     )
     bad = con.execute("select count(distinct line) from _rej").fetchone()[0]
@@ -359,7 +359,7 @@ def _parse_jsonl(
     cols = {c.name: ("JSON" if c.type == "JSON" else "VARCHAR") for c in feed.columns}
     source = source or (
         f"(select *, row_number() over () as _line from read_json('{lf.path}', format = 'newline_delimited', "
-        f"columns = {cols!r}, ignore_errors = true, maximum_object_size = 16777216))"
+        f"columns = {cols!r}, ignore_errors = true, maximum_object_size = 16777216, hive_partitioning = false))"
     )
     all_null = " and ".join(f'"{c}" is null' for c in cols)
     sel = ", ".join(
@@ -481,7 +481,7 @@ def _parse_parquet(
     return (
         f"select {sel}, '{rel}' as _file, file_row_number + 1 as _line, null::varchar as _parse_column, "
         f"null::varchar as _parse_error, null::varchar as _record "
-        f"from read_parquet('{lf.path}', file_row_number = true)"
+        f"from read_parquet('{lf.path}', file_row_number = true, hive_partitioning = false)"
     )
 
 

@@ -1213,7 +1213,7 @@ class Simulator:
                 )
         # restatement: a platform re-sends yesterday's figures for one campaign, slightly corrected
         prev = self._prev_spend
-        if prev and rng.random() < 0.4:
+        if prev:
             r = dict(prev[int(rng.integers(0, len(prev)))])
             r["spend"] = round(r["spend"] * 1.03, 2)
             r["clicks"] = int(r["clicks"] * 1.02) if r["clicks"] * 1.02 <= r["impressions"] else r["clicks"]

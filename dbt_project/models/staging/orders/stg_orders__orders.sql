@@ -1,0 +1,67 @@
+-- One row per order: its latest version by updated_at, with the times of each status change.
+with source as (
+
+    select * from {{ source('orders', 'orders') }}
+
+),
+
+fx as (
+
+    select * from {{ ref('fx_rates') }}
+
+),
+
+status_times as (
+
+    select
+        order_id,
+        min(case when status = 'paid' then updated_at end) as paid_at,
+        min(case when status = 'cancelled' then updated_at end) as cancelled_at,
+        min(case when status = 'refunded' then updated_at end) as refunded_at,
+        min(case when status = 'completed' then updated_at end) as completed_at
+    from source
+    group by order_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by order_id order by updated_at desc, _dt desc, _line desc) as version_rank
+    from source
+
+),
+
+final as (
+
+    select
+        ranked.order_id,
+        ranked.user_id,
+        ranked.merchant_id,
+        ranked.coupon_id,
+        ranked.campaign_id,
+        ranked.status,
+        ranked.currency as source_currency,
+        {{ opswh.to_reporting_currency('ranked.gmv_amount') }} as gmv,
+        {{ opswh.to_reporting_currency('ranked.discount_amount') }} as discount,
+        {{ opswh.to_reporting_currency('ranked.commission_amount') }} as commission,
+        {{ opswh.to_reporting_currency('ranked.fee_amount') }} as transaction_fee,
+        status_times.paid_at is not null as is_paid,
+        status_times.cancelled_at is not null as is_cancelled,
+        {{ opswh.reporting_date('ranked.placed_at') }} as placed_date,
+        {{ opswh.reporting_date('status_times.paid_at') }} as paid_date,
+        ranked.placed_at,
+        status_times.paid_at,
+        status_times.cancelled_at,
+        status_times.refunded_at,
+        status_times.completed_at,
+        ranked.updated_at
+    from ranked
+    inner join status_times on ranked.order_id = status_times.order_id
+    left join fx on ranked.currency = fx.currency
+    where ranked.version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,41 @@
+-- One row per user, as registered. Test accounts keep their flag here; marts drop them.
+with source as (
+
+    select * from {{ source('users', 'registrations') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by user_id order by _dt desc, _file desc, _line desc) as version_rank
+    from source
+
+),
+
+final as (
+
+    select
+        user_id,
+        device_id,
+        platform,
+        region,
+        nickname,
+        first_touch_source,
+        first_touch_medium,
+        first_touch_campaign,
+        last_touch_source,
+        last_touch_medium,
+        last_touch_campaign,
+        referrer,
+        invite_code,
+        is_test,
+        {{ opswh.reporting_date('registered_at') }} as registered_date,
+        registered_at
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final
