@@ -23,8 +23,8 @@ demo: setup
 	$(PY) -m opswh.cli demo
 
 lint: setup
-	.venv/bin/ruff check include dags tests bench
-	.venv/bin/ruff format --check include dags tests bench
+	.venv/bin/ruff check include tests bench $(wildcard dags)
+	.venv/bin/ruff format --check include tests bench $(wildcard dags)
 
 unit: setup
 	$(PY) -m pytest -q -m "not e2e"
