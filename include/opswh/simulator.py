@@ -436,7 +436,6 @@ class Simulator:
         self._id_counter = 0
         self._prev_spend: list[dict] = []
         self._parts: dict[tuple[str, int], dict[str, int]] = {}
-        self.current_day = 0
         self.stats = {"events": 0, "rows": 0}
         n_merchants = max(20, int(self.per_day**0.75 * 4))
         rng = np.random.default_rng([seed, 999_999])
@@ -635,8 +634,7 @@ class Simulator:
         if isinstance(event_type, str):
             event_type = _dict(np.zeros(n, np.int8), [event_type])
         cols = {"p_" + name: props.get(name, pa.nulls(n, typ)) for name, typ in _PROP_FIELDS.items()}
-        seq = self._id_counter + np.arange(n, dtype=np.int64)
-        self._id_counter += n
+        seq = self._seq(n)
         t = pa.table(
             {
                 "event_seq": pa.array(seq),
@@ -708,7 +706,6 @@ class Simulator:
 
     def _simulate_day(self, d: int) -> None:
         rng = self.rng(d, 2)
-        self.current_day = d
         date_d = self.start + timedelta(days=d)
         u = self.users
         registered = np.flatnonzero(u["reg_day"] < d)  # today's cohort is active by registering
