@@ -100,41 +100,55 @@ def load_partition(
     ensure_schema(con)
     try:
         landed = read_marker(paths.partition(feed.name, dt))
-        _stage(con, feed, dt, landed, result, paths)
     except LandingError as e:
         _log_failure(con, result, str(e), started)
         raise
+    line_by_line: set[Path] = set()
+    while True:
+        try:
+            return _load_transaction(
+                con, feed, dt, landed, result, paths, (load_id, started), line_by_line, max_reject_share, min_rejects
+            )
+        except _NotReadableByDuckDB as e:  # rolled back; parse that file line by line this time
+            line_by_line.add(e.path)
+            result = LoadResult(feed.name, dt.isoformat(), load_id)
+
+
+class _NotReadableByDuckDB(Exception):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+
+def _load_transaction(
+    con: duckdb.DuckDBPyConnection,
+    feed: contract.Feed,
+    dt: date,
+    landed: list[LandedFile],
+    result: LoadResult,
+    paths: Paths,
+    stamp: tuple[str, datetime],
+    line_by_line: set[Path],
+    max_reject_share: float,
+    min_rejects: int,
+) -> LoadResult:
+    load_id, started = stamp
     con.execute("begin transaction")
     try:
         con.execute(f"delete from raw.{feed.name} where _dt = ?", [dt])
         con.execute("delete from raw.raw_rejects where feed = ? and _dt = ?", [feed.name, dt])
         con.execute("delete from raw.load_log where feed = ? and _dt = ?", [feed.name, dt])
-        cols = ", ".join(f'"{c}"' for c in feed.column_names)
-        con.execute(
-            f"""
-            insert into raw.{feed.name} select {cols}, ?, _file, _line, ?, ?
-            from _checked where _reason is null""",
-            [dt, load_id, started],
-        )
-        con.execute(
-            """
-            insert into raw.raw_rejects select ?, ?, _file, _line, _column, _reason, left(_record, 2000), ?, ?
-            from _checked where _reason is not null""",
-            [feed.name, dt, load_id, started],
-        )
-        result.loaded, result.rejected = con.execute(
-            "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from _checked"
-        ).fetchone()
+        _load_files(con, feed, dt, landed, result, paths, stamp, line_by_line)
         result.reject_reasons = dict(
             con.execute(
-                "select _column || ': ' || trim(regexp_replace(_reason, '[:(].*$', '')), count(*) from _checked "
-                "where _reason is not null group by all order by 2 desc"
+                "select column_name || ': ' || trim(regexp_replace(reason, '[:(].*$', '')), count(*) "
+                "from raw.raw_rejects where feed = ? and _dt = ? group by all order by 2 desc",
+                [feed.name, dt],
             ).fetchall()
         )
         keys = ", ".join(f'"{k}"' for k in feed.key)
         result.duplicate_keys = con.execute(
-            f"select count(*) - count(distinct ({keys})) from _checked where _reason is null"
-        ).fetchone()[0]
+            f"select count(*) - count(distinct ({keys})) from raw.{feed.name} where _dt = ?", [dt]
+        ).fetchall()[0][0]
         if result.duplicate_keys:
             result.warnings.append(f"{result.duplicate_keys} rows repeat a key ({keys}); staging keeps one")
         _check_counts(result, max_reject_share, min_rejects, con)
@@ -158,13 +172,11 @@ def load_partition(
             ],
         )
         con.execute("commit")
-    except Exception as e:
+    except BaseException as e:
         con.execute("rollback")
         if isinstance(e, LandingError):
             _log_failure(con, result, str(e), started)
         raise
-    finally:
-        con.execute("drop table if exists _checked")
     return result
 
 
@@ -179,8 +191,9 @@ def _check_counts(
     considered = result.loaded + result.rejected
     if result.rejected > min_rejects and result.rejected / considered > max_reject_share:
         sample = con.execute(
-            "select _file, _line, _column, _reason from _checked where _reason is not null "
-            "order by _file, _line limit 5"
+            "select _file, _line, column_name, reason from raw.raw_rejects where feed = ? and _dt = ? "
+            "order by _file, _line limit 5",
+            [result.feed, date.fromisoformat(result.dt)],
         ).fetchall()
         lines = "\n".join(f"  {Path(f).name} line {ln}, column {c}: {r}" for f, ln, c, r in sample)
         raise LoadError(
@@ -216,18 +229,18 @@ def _utcnow() -> datetime:
 # ---------------------------------------------------------------------- staging
 
 
-def _stage(
+def _load_files(
     con: duckdb.DuckDBPyConnection,
     feed: contract.Feed,
     dt: date,
     landed: list[LandedFile],
     result: LoadResult,
     paths: Paths,
+    stamp: tuple[str, datetime],
+    line_by_line: set[Path],
 ) -> None:
-    """Parse the partition's files into the temp table ``_checked`` (typed columns + _reason)."""
+    """Load each file of the partition, skipping byte-identical re-deliveries."""
     seen: dict[str, str] = {}
-    con.execute("drop table if exists _checked")
-    first = True
     for lf in landed:
         rel = str(lf.path.relative_to(paths.landing))
         result.landed += lf.rows
@@ -238,37 +251,72 @@ def _stage(
             continue
         seen[lf.sha256] = rel
         result.files.append(rel)
-        sql = {".csv": _parse_csv, ".jsonl": _parse_jsonl, ".parquet": _parse_parquet}[lf.path.suffix](
-            con, feed, lf, rel, result
-        )
-        into = "create temp table _checked as " if first else "insert into _checked "
-        try:
-            con.execute(into + _checks_sql(feed, dt, sql))
-        except duckdb.Error as e:
-            if lf.path.suffix != ".jsonl":
-                raise LoadError(f"{lf.path}: DuckDB cannot read the file ({e}).") from e
-            # bytes that are not UTF-8: DuckDB refuses the whole file, so parse it line by line
-            _python_jsonl(con, feed, lf.path)
-            con.execute(into + _checks_sql(feed, dt, _parse_jsonl(con, feed, lf, rel, result, source="_raw")))
-        first = False
-        if lf.path.suffix == ".jsonl":
-            _explain_broken_json(con, lf.path, rel)
-        parsed = con.execute("select count(*) from _checked where _file = ?", [rel]).fetchone()[0]
-        if parsed != lf.rows:
+        good, bad = _load_file(con, feed, dt, lf, rel, result, stamp, lf.path in line_by_line)
+        if good + bad != lf.rows:
             raise LoadError(
-                f"{lf.path}: the marker says {lf.rows} records but the file holds {parsed}; "
+                f"{lf.path}: the marker says {lf.rows} records but the file holds {good + bad}; "
                 "the file is truncated or the marker is wrong. Ask the source to re-deliver."
             )
-    if first:  # no file kept at all
-        con.execute(f"create temp table _checked as {_checks_sql(feed, dt, _empty_parsed(feed))}")
+        result.loaded += good
+        result.rejected += bad
 
 
-def _empty_parsed(feed: contract.Feed) -> str:
-    cols = ", ".join(f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"' for c in feed.columns)
-    return (
-        f"select {cols}, null::varchar as _file, null::bigint as _line, null::varchar as _parse_column, "
-        "null::varchar as _parse_error, null::varchar as _record where false"
-    )
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    feed: contract.Feed,
+    dt: date,
+    lf: LandedFile,
+    rel: str,
+    result: LoadResult,
+    stamp: tuple[str, datetime],
+    line_by_line: bool = False,
+) -> tuple[int, int]:
+    """Insert the file's good rows; only when some are not good, read it again for the rejects.
+
+    The common case (a clean file) costs one read and one insert. For CSV, rows that DuckDB's
+    reader rejects shift the numbering of the rows after them, so a file with reader rejects
+    is loaded again with each row mapped to its true line.
+    """
+    if lf.path.suffix == ".csv":
+        parsed = _parse_csv(con, feed, lf, rel, result)
+    elif lf.path.suffix == ".jsonl":
+        parsed = _parse_jsonl(con, feed, lf, rel, result, line_by_line)
+    else:
+        parsed = _parse_parquet(con, feed, lf, rel, result)
+    checked = _checks_sql(feed, dt, parsed)
+    try:
+        good = _insert_good(con, feed, dt, checked, stamp)
+    except duckdb.Error as e:
+        if lf.path.suffix == ".jsonl" and not line_by_line:
+            raise _NotReadableByDuckDB(lf.path) from e  # bytes that are not UTF-8
+        raise LoadError(f"{lf.path}: DuckDB cannot read the file ({e}).") from e
+    if good == lf.rows:
+        return good, 0
+    if lf.path.suffix == ".csv":
+        if con.execute("select count(*) from _rej").fetchall()[0][0]:
+            con.execute(f"delete from raw.{feed.name} where _dt = ? and _file = ?", [dt, rel])
+            checked = _checks_sql(feed, dt, _parse_csv_with_rejects(con, feed, lf, rel))
+            good = _insert_good(con, feed, dt, checked, stamp)
+        else:  # the reader is about to run again, and keeps its rejects in a fresh table
+            con.execute("drop table if exists _rej; drop table if exists _rej_scan")
+    bad = con.execute(
+        f"insert into raw.raw_rejects select ?, ?, _file, _line, _column, _reason, left(_record, 2000), ?, ? "
+        f"from ({_rejects_sql(feed, checked)})",
+        [feed.name, dt, *stamp],
+    ).fetchall()[0][0]
+    if lf.path.suffix == ".jsonl":
+        _explain_broken_json(con, feed, dt, lf.path, rel)
+    return good, bad
+
+
+def _insert_good(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, dt: date, checked: str, stamp: tuple[str, datetime]
+) -> int:
+    cols = ", ".join(f'"{c}"' for c in feed.column_names)
+    return con.execute(
+        f"insert into raw.{feed.name} select {cols}, ?, _file, _line, ?, ? from ({checked}) where _fail is null",
+        [dt, *stamp],
+    ).fetchall()[0][0]
 
 
 def _missing_required(feed: contract.Feed, present: list[str], lf: LandedFile, what: str) -> None:
@@ -290,42 +338,65 @@ def _note_extra(feed: contract.Feed, present: list[str], rel: str, result: LoadR
             result.warnings.append(f"{rel}: column {e} is not in the contract; ignored (schema drift)")
 
 
-def _parse_csv(
-    con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
-) -> str:
-    with lf.path.open("rb") as f:
-        header_line = f.readline().decode("utf-8", errors="replace").strip()
+def _csv_reader(feed: contract.Feed, lf: LandedFile, header: list[str]) -> str:
+    """DuckDB's CSV reader for the file, typed by the contract, with reader errors kept in ``_rej``."""
+    types = {h: (feed.column(h).type if h in feed.column_names else "VARCHAR") for h in header}
+    return (
+        f"read_csv('{lf.path}', header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        f"columns = {types!r}, store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan', "
+        f"rejects_limit = 0, max_line_size = 4194304, hive_partitioning = false)"
+    )
+
+
+def _csv_header(feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult) -> list[str]:
     import csv
 
+    with lf.path.open("rb") as f:
+        header_line = f.readline().decode("utf-8", errors="replace").strip()
     header = next(csv.reader([header_line])) if header_line else []
     _missing_required(feed, header, lf, "column")
     _note_extra(feed, header, rel, result)
-    types = {h: (feed.column(h).type if h in feed.column_names else "VARCHAR") for h in header}
-    con.execute("drop table if exists _rej; drop table if exists _rej_scan")
-    con.execute(
-        "create or replace temp table _good as select *, row_number() over () as _k from read_csv(?, "
-        "header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
-        "columns = ?, store_rejects = true, rejects_table = '_rej', rejects_scan = '_rej_scan', "
-        "rejects_limit = 0, max_line_size = 4194304, hive_partitioning = false)",
-        [str(lf.path), types],
-    )
-    bad = con.execute("select count(distinct line) from _rej").fetchone()[0]
-    total_lines = lf.rows + 1
-    con.execute(f"""
-        create or replace temp table _lines as
-        select range as line, row_number() over (order by range) as _k
-        from range(2, {total_lines + 1}) where range not in (select line from _rej)""")
-    present = [c.name for c in feed.columns if c.name in header]
-    sel = ", ".join(
+    return header
+
+
+def _csv_columns(feed: contract.Feed, header: list[str], alias: str = "") -> str:
+    return ", ".join(
         (
-            f'g."{c.name}", g."{c.name}"::varchar as "_raw_{c.name}"'
-            if c.name in present
+            f'{alias}"{c.name}", {alias}"{c.name}"::varchar as "_raw_{c.name}"'
+            if c.name in header
             else f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"'
         )
         for c in feed.columns
     )
+
+
+def _parse_csv(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
+) -> str:
+    """Rows of a CSV file, each on line (row number + 1): right as long as the reader rejects nothing."""
+    header = _csv_header(feed, lf, rel, result)
+    con.execute("drop table if exists _rej; drop table if exists _rej_scan")
+    return (
+        f"select {_csv_columns(feed, header)}, '{rel}' as _file, ordinality + 1 as _line, "
+        f"null::varchar as _parse_column, null::varchar as _parse_error, null::varchar as _record "
+        f"from {_csv_reader(feed, lf, header)} with ordinality"
+    )
+
+
+def _parse_csv_with_rejects(con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str) -> str:
+    """Rows of a CSV file whose reader rejected lines: good rows mapped to their true lines, plus the rejects."""
+    header = _csv_header(feed, lf, rel, LoadResult(feed.name, "", ""))
+    con.execute("drop table if exists _rej; drop table if exists _rej_scan")
+    con.execute(
+        f"create or replace temp table _good as select *, ordinality as _k from {_csv_reader(feed, lf, header)} "
+        "with ordinality"
+    )
+    con.execute(f"""
+        create or replace temp table _lines as
+        select range as line, row_number() over (order by range) as _k
+        from range(2, {lf.rows + 2}) where range not in (select line from _rej)""")
     good = (
-        f"select {sel}, '{rel}' as _file, l.line as _line, null::varchar as _parse_column, "
+        f"select {_csv_columns(feed, header, 'g.')}, '{rel}' as _file, l.line as _line, null::varchar as _parse_column, "
         f"null::varchar as _parse_error, null::varchar as _record from _good g join _lines l using (_k)"
     )
     nulls = ", ".join(f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"' for c in feed.columns)
@@ -339,8 +410,6 @@ def _parse_csv(
                 else lower(error_type) || ' (' || error_message || ')' end order by column_idx) as _parse_error,
             first(csv_line) as _record
         from _rej group by line"""
-    if bad == 0:
-        return good
     return f"{good} union all by name {rejected}"
 
 
@@ -350,17 +419,22 @@ def _parse_jsonl(
     lf: LandedFile,
     rel: str,
     result: LoadResult,
-    source: str | None = None,
+    line_by_line: bool = False,
 ) -> str:
     keys = _sample_json_keys(lf.path)
     if lf.rows:
         _missing_required(feed, keys, lf, "field")
     _note_extra(feed, keys, rel, result)
     cols = {c.name: ("JSON" if c.type == "JSON" else "VARCHAR") for c in feed.columns}
-    source = source or (
-        f"(select *, row_number() over () as _line from read_json('{lf.path}', format = 'newline_delimited', "
-        f"columns = {cols!r}, ignore_errors = true, maximum_object_size = 16777216, hive_partitioning = false))"
-    )
+    if not line_by_line:
+        source = (
+            f"(select *, ordinality as _line from read_json('{lf.path}', format = 'newline_delimited', "
+            f"columns = {cols!r}, ignore_errors = true, maximum_object_size = 16777216, hive_partitioning = false) "
+            f"with ordinality)"
+        )
+    else:  # DuckDB refuses a whole file with bytes that are not UTF-8: parse it line by line
+        _python_jsonl(con, feed, lf.path)
+        source = "_raw"
     all_null = " and ".join(f'"{c}" is null' for c in cols)
     sel = ", ".join(
         (
@@ -380,15 +454,19 @@ def _parse_jsonl(
 _BROKEN = "not a JSON object"
 
 
-def _explain_broken_json(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
+def _explain_broken_json(con: duckdb.DuckDBPyConnection, feed: contract.Feed, dt: date, path: Path, rel: str) -> None:
     """Replace the placeholder reason of unreadable JSON lines by the parser's own message."""
+    where = "where feed = ? and _dt = ? and _file = ?"
     broken = [
         r[0]
-        for r in con.execute("select _line from _checked where _file = ? and _reason = ?", [rel, _BROKEN]).fetchall()
+        for r in con.execute(
+            f"select _line from raw.raw_rejects {where} and reason = ?", [feed.name, dt, rel, _BROKEN]
+        ).fetchall()
     ]
     for line, (error, record) in (_json_errors(path, broken) if broken else {}).items():
         con.execute(
-            "update _checked set _reason = ?, _record = ? where _file = ? and _line = ?", [error, record, rel, line]
+            f"update raw.raw_rejects set reason = ?, record = ? {where} and _line = ?",
+            [error, record[:2000], feed.name, dt, rel, line],
         )
 
 
@@ -509,7 +587,10 @@ def _checks_sql(feed: contract.Feed, dt: date, parsed: str) -> str:
             rules.append((f"{q} is null", name, f"'{what}'"))
         if c.enum:
             allowed = ", ".join(f"'{v}'" for v in c.enum)
-            rules.append((f"{q} not in ({allowed})", name, f"'not an allowed value: ' || left({q}::varchar, 80)"))
+            # list_contains is a scalar function; a long `not in (...)` list is planned as a join
+            rules.append(
+                (f"not list_contains([{allowed}], {q})", name, f"'not an allowed value: ' || left({q}::varchar, 80)")
+            )
         if c.non_negative:
             rules.append((f"{q} < 0", name, f"'negative value: ' || {q}::varchar"))
         if c.max_length:
@@ -534,14 +615,22 @@ def _checks_sql(feed: contract.Feed, dt: date, parsed: str) -> str:
     for rc in feed.row_checks:
         rules.append((f"not coalesce({rc.sql}, true)", f"'{rc.column}'", f"'{rc.reason}'"))
     fail = "case " + " ".join(f"when {cond} then {col} || chr(31) || {why}" for cond, col, why in rules) + " end"
+    cols = ", ".join(f'"{c}"' for c in feed.column_names)
+    return f"select {cols}, _file, _line, _record, {_raw_columns(feed)}, {fail} as _fail from ({parsed})"
+
+
+def _raw_columns(feed: contract.Feed) -> str:
+    return ", ".join(f'"_raw_{c.name}"' for c in feed.columns)
+
+
+def _rejects_sql(feed: contract.Feed, checked: str) -> str:
+    """The failing rows of ``_checks_sql`` as raw_rejects rows: column, reason and the record as landed."""
     record = (
         "coalesce(_record, to_json({"
         + ", ".join(f"'{c.name}': \"_raw_{c.name}\"" for c in feed.columns)
         + "})::varchar)"
     )
-    cols = ", ".join(f'"{c}"' for c in feed.column_names)
     return (
-        f"select {cols}, _file, _line, split_part(_fail, chr(31), 1) as _column, "
-        f"nullif(split_part(_fail, chr(31), 2), '') as _reason, case when _fail is not null then {record} end as _record "
-        f"from (select *, {fail} as _fail from ({parsed}))"
+        f"select _file, _line, split_part(_fail, chr(31), 1) as _column, split_part(_fail, chr(31), 2) as _reason, "
+        f"{record} as _record from ({checked}) where _fail is not null"
     )
