@@ -28,7 +28,7 @@ def built(tmp_path_factory):
     con.close()
     run_dbt(paths, ["build", "--select", "+staging"])
     manifest = json.loads((paths.landing / "_faults.json").read_text())
-    return duckdb.connect(str(paths.warehouse)), manifest
+    return duckdb.connect(str(paths.warehouse), read_only=True), manifest
 
 
 def test_events_keep_one_copy_the_earliest_received(built) -> None:

@@ -18,6 +18,16 @@ class DbtResult:
     failures: list[str]
 
 
+def _close_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB instance open after a command; drop it so the file is free."""
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
 class DbtError(RuntimeError):
     """A dbt command failed; the message lists the failing nodes."""
 
@@ -43,7 +53,10 @@ def run_dbt(paths: Paths, args: Sequence[str], vars: dict | None = None, check: 
     ]
     if vars:
         cli += ["--vars", json.dumps(vars)]
-    res = dbtRunner().invoke(cli)
+    try:
+        res = dbtRunner().invoke(cli)
+    finally:
+        _close_duckdb()
     failures = []
     if res.result is not None and hasattr(res.result, "results"):
         for r in res.result.results:

@@ -1,0 +1,139 @@
+"""The stages of ``platform_ops_daily``, callable without Airflow.
+
+Every stage works on a range of reporting days (one day for a scheduled run, many for a
+history load) and is safe to re-run: loads replace their partitions, dbt rebuilds, publish
+swaps a whole snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from opswh import contract
+from opswh.settings import REPORTING_TZ, Paths, date_range
+
+WRITER_POOL = "duckdb_writer"
+
+
+class StageError(RuntimeError):
+    """A stage failed; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class DayRange:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> list[date]:
+        return date_range(self.start, self.end)
+
+    def as_vars(self) -> dict[str, str]:
+        return {"run_start_date": self.start.isoformat(), "run_end_date": self.end.isoformat()}
+
+    def __str__(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}..{self.end}"
+
+
+def day_range(
+    data_interval_start: datetime | None, data_interval_end: datetime | None, conf: dict[str, Any] | None = None
+) -> DayRange:
+    """The reporting days a run covers: ``conf`` start/end (a history run) or its data interval."""
+    conf = conf or {}
+    if conf.get("start"):
+        start = date.fromisoformat(conf["start"])
+        end = date.fromisoformat(conf.get("end") or conf["start"])
+        if end < start:
+            raise StageError(f"conf end {end} is before start {start}")
+        return DayRange(start, end)
+    if data_interval_start is None or data_interval_end is None:
+        raise StageError("a run needs a data interval or conf {'start': 'YYYY-MM-DD', 'end': 'YYYY-MM-DD'}")
+    tz = ZoneInfo(REPORTING_TZ)
+    first = data_interval_start.astimezone(tz).date()
+    last = data_interval_end.astimezone(tz).date() - timedelta(days=1)
+    return DayRange(first, max(first, last))
+
+
+# ------------------------------------------------------------------------------ stages
+
+
+def missing_partitions(paths: Paths, days: DayRange) -> list[str]:
+    """Partitions of the range whose completion marker is not there yet."""
+    from opswh.landing import MARKER
+
+    return [
+        f"{f.name}/dt={d}"
+        for d in days.days
+        for f in contract.FEEDS
+        if not (paths.partition(f.name, d) / MARKER).exists()
+    ]
+
+
+def load_source(paths: Paths, source: str, days: DayRange, max_reject_share: float | None = None) -> dict:
+    """Load every feed of one source system for the range; fail after trying them all if any failed."""
+    import duckdb
+
+    from opswh.ingest import DEFAULT_MAX_REJECT_SHARE, load_partition
+    from opswh.landing import LandingError
+
+    share = DEFAULT_MAX_REJECT_SHARE if max_reject_share is None else max_reject_share
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    totals = {"landed": 0, "loaded": 0, "rejected": 0, "deduplicated": 0, "partitions": 0}
+    failures: list[str] = []
+    warnings: list[str] = []
+    with duckdb.connect(str(paths.warehouse)) as con:
+        for feed in contract.feeds_of(source):
+            for d in days.days:
+                try:
+                    r = load_partition(con, paths, feed.name, d, max_reject_share=share)
+                except LandingError as e:
+                    failures.append(str(e))
+                    continue
+                totals["partitions"] += 1
+                for k in ("landed", "loaded", "rejected", "deduplicated"):
+                    totals[k] += getattr(r, k)
+                warnings += [f"{feed.name} {d}: {w}" for w in r.warnings]
+    if failures:
+        raise StageError(
+            f"loading {source} for {days} failed for {len(failures)} partition(s):\n" + "\n".join(failures)
+        )
+    return {**totals, "warnings": warnings[:20]}
+
+
+def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False) -> dict:
+    """``dbt source freshness`` then ``dbt build`` (seeds, models, tests) for the range, in one process."""
+    from opswh.dbt import run_dbt
+
+    t = time.perf_counter()
+    freshness = run_dbt(paths, ["source", "freshness"], check=False)
+    args = ["build", "--exclude", "resource_type:source"] + (["--full-refresh"] if full_refresh else [])
+    run_dbt(paths, args, vars=days.as_vars())
+    return {
+        "seconds": round(time.perf_counter() - t, 1),
+        "freshness_ok": freshness.success,
+        "freshness_failures": freshness.failures[:10],
+    }
+
+
+def publish(paths: Paths, days: DayRange, run_id: str) -> dict:
+    from opswh.publish import publish_snapshot
+
+    return publish_snapshot(paths, days.end, run_id)
+
+
+def write_run_summary(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any]) -> Path:
+    """A JSON summary of the run under <data dir>/runs/, linked from the task log."""
+    out = paths.root / "runs"
+    out.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    path = out / f"{days.end}_{safe}.json"
+    path.write_text(
+        json.dumps({"run_id": run_id, "start": str(days.start), "end": str(days.end), **stages}, indent=1, default=str)
+    )
+    return path

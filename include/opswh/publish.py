@@ -1,0 +1,63 @@
+"""Write-audit-publish, the publish step: make validated marts visible to readers atomically.
+
+dbt builds into the working warehouse, which only the pipeline opens. Publishing copies every
+table of the ``marts`` schema into a new DuckDB file and swaps it into place with one
+``os.replace``: BI tools and ``opswh query`` open ``<data dir>/published/marts.duckdb``
+read-only, never hit the writer's lock, and see either the previous snapshot or the new one.
+A reader that has the old file open keeps reading it until it reconnects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from opswh.settings import Paths
+
+META_TABLE = "_snapshot"
+
+
+def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
+    import duckdb
+
+    paths.published_dir.mkdir(parents=True, exist_ok=True)
+    tmp = paths.published_dir / f".marts.{os.getpid()}.tmp.duckdb"
+    tmp.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{paths.warehouse}' as wh (read_only)")
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = 'marts' "
+                "order by 1"
+            ).fetchall()
+        ]
+        if not tables:
+            raise RuntimeError(f"{paths.warehouse}: schema marts has no tables; nothing to publish")
+        con.execute(f"attach '{tmp}' as pub")
+        for t in tables:
+            con.execute(f'create table pub.main."{t}" as select * from wh.marts."{t}"')
+            counts[t] = con.execute(f'select count(*) from pub.main."{t}"').fetchall()[0][0]
+        meta = {
+            "as_of": as_of.isoformat(),
+            "run_id": run_id,
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "row_counts": counts,
+        }
+        con.execute(f"create table pub.main.{META_TABLE} as select ?::json as meta", [json.dumps(meta)])
+        con.execute("detach pub")
+    os.replace(tmp, paths.published)
+    return meta
+
+
+def snapshot_meta(published: Path) -> dict | None:
+    """What the published snapshot holds, or None when nothing was published yet."""
+    import duckdb
+
+    if not published.exists():
+        return None
+    with duckdb.connect(str(published), read_only=True) as con:
+        return json.loads(con.execute(f"select meta from {META_TABLE}").fetchall()[0][0])

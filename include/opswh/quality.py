@@ -1,0 +1,136 @@
+"""Great Expectations between the steps: validate one stage's suites, one partition at a time.
+
+Suites are reviewed JSON in ``expectations/suites/`` (GX's suite format plus, in ``meta``, the
+table, the partition column and the stage they guard). GX 1.x has no working DuckDB SQL
+engine, so each partition is pulled from DuckDB as a DataFrame and validated with GX's pandas
+data source; GX is imported once per stage. Each expectation carries ``meta.severity``:
+``critical`` stops the run before publishing, ``warning`` is recorded and shown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from opswh.settings import REPO_ROOT, Paths
+
+SUITES_DIR = REPO_ROOT / "expectations" / "suites"
+
+
+@dataclass
+class Finding:
+    suite: str
+    partition: str
+    expectation: str
+    column: str | None
+    severity: str
+    observed: str
+
+    def __str__(self) -> str:
+        col = f" on {self.column}" if self.column else ""
+        return f"[{self.severity}] {self.suite} {self.partition}: {self.expectation}{col}: {self.observed}"
+
+
+@dataclass
+class StageReport:
+    stage: str
+    validated: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    results_dir: str = ""
+
+    @property
+    def critical(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "critical"]
+
+
+class QualityGateError(RuntimeError):
+    """Critical expectations failed: the run must not publish."""
+
+
+def load_suites(stage: str) -> list[dict]:
+    suites = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(SUITES_DIR.glob("*.json"))]
+    return [s for s in suites if s["meta"]["stage"] == stage]
+
+
+def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> StageReport:
+    """Run every suite of ``stage`` on each day's partition; raise QualityGateError on a critical failure."""
+    import duckdb
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    report = StageReport(stage)
+    out = paths.gx_dir / "results" / _safe(run_id) / stage
+    out.mkdir(parents=True, exist_ok=True)
+    report.results_dir = str(out)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    source = ctx.data_sources.add_pandas("opswh")
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        for doc in load_suites(stage):
+            meta = doc["meta"]
+            suite = ExpectationSuite(name=doc["name"], meta=meta)
+            for e in doc["expectations"]:
+                suite.add_expectation_configuration(
+                    ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {}))
+                )
+            suite = ctx.suites.add(suite)
+            batch = source.add_dataframe_asset(doc["name"]).add_batch_definition_whole_dataframe("partition")
+            definition = ctx.validation_definitions.add(
+                gx.ValidationDefinition(data=batch, suite=suite, name=doc["name"])
+            )
+            for d in days:
+                df = con.execute(f"select * from {meta['table']} where {meta['partition_column']} = ?", [d]).df()
+                result = definition.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+                report.validated += 1
+                (out / f"{doc['name']}_{d}.json").write_text(json.dumps(result.to_json_dict(), indent=1, default=str))
+                for r in result.results:
+                    if r.success:
+                        continue
+                    cfg = r.expectation_config
+                    observed = r.result.get("observed_value")
+                    if observed is None:
+                        observed = (
+                            f"{r.result.get('unexpected_count')} unexpected, e.g. "
+                            f"{r.result.get('partial_unexpected_list', [])[:5]}"
+                        )
+                    report.findings.append(
+                        Finding(
+                            doc["name"],
+                            str(d),
+                            cfg.type,
+                            cfg.kwargs.get("column"),
+                            cfg.meta.get("severity", "critical"),
+                            str(observed)[:300],
+                        )
+                    )
+    (out / "_report.json").write_text(
+        json.dumps(
+            {"stage": stage, "validated": report.validated, "findings": [f.__dict__ for f in report.findings]}, indent=1
+        )
+    )
+    if report.critical:
+        raise QualityGateError(
+            f"{len(report.critical)} critical expectation(s) failed in stage {stage}; "
+            f"nothing is published. Results: {out}\n" + "\n".join(map(str, report.critical[:20]))
+        )
+    return report
+
+
+def _safe(s: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)
+
+
+def suite_path(name: str) -> Path:
+    return SUITES_DIR / f"{name}.json"
