@@ -19,7 +19,7 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, task, task_group
+from airflow.sdk import CronDataIntervalTimetable, dag, task, task_group
 
 from opswh.contract import SOURCES
 from opswh.pipeline import WRITER_POOL
@@ -46,7 +46,9 @@ def _days(r: dict):
 @dag(
     dag_id="platform_ops_daily",
     doc_md=__doc__,
-    schedule="@daily",
+    # One data interval = one reporting day, run once the day is over. (A plain "@daily" is a
+    # CronTriggerTimetable in Airflow 3: a zero-length interval at the start of the day.)
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=REPORTING_TZ),
     start_date=SCHEDULE_START,
     catchup=True,
     max_active_runs=1,

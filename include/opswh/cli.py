@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import date
 from typing import Annotated
 
@@ -11,6 +13,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from opswh import settings
+
+__all__ = ["app"]
 
 app = typer.Typer(
     help="Platform Ops Warehouse: simulate, load, run and query.",
@@ -122,6 +126,180 @@ def load(
     console.print(t)
     if failed:
         raise typer.Exit(1)
+
+
+def _watch(paths, run_ids: set[str] | None, expect: int, timeout: float) -> list:
+    """Show progress until ``expect`` runs (of run_ids, or any new ones) are finished; return them."""
+    from opswh import orchestrate
+
+    start = time.monotonic()
+    seen_before = {r.run_id for r in orchestrate.runs(paths, 500)} if run_ids is None else set()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} runs"),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task("platform_ops_daily", total=expect, info="")
+        while True:
+            current = [
+                r
+                for r in orchestrate.runs(paths, 500)
+                if (r.run_id in run_ids if run_ids is not None else r.run_id not in seen_before)
+            ]
+            done = [r for r in current if r.state in ("success", "failed")]
+            active = next((r for r in current if r.state == "running"), None)
+            progress.update(bar, completed=len(done), info=f"running {active.run_id}" if active else "")
+            failed = [r for r in done if r.state == "failed"]
+            if failed or len(done) >= expect:
+                return current
+            if time.monotonic() - start > timeout:
+                raise typer.Exit(_timeout(timeout))
+            time.sleep(2)
+
+
+def _timeout(timeout: float) -> int:
+    err.print(f"[red]timed out after {timeout:.0f} s waiting for the runs; they go on in Airflow[/]")
+    return 2
+
+
+def _report_failures(paths, runs_: list) -> bool:
+    from opswh import orchestrate
+
+    failed = [r for r in runs_ if r.state == "failed"]
+    for r in failed:
+        err.print(f"[red]run {r.run_id} failed[/]")
+        for task_id, state, tries in orchestrate.failed_tasks(paths, r.run_id):
+            if state == "failed":
+                err.print(f"[red]  task {task_id} failed (try {tries}); log excerpt:[/]")
+                err.print(orchestrate.task_log_excerpt(paths, r.run_id, task_id), markup=False, highlight=False)
+    return bool(failed)
+
+
+@app.command()
+def run(
+    start: Annotated[str, typer.Option(help="First reporting day, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option(help="Last reporting day (default: start).")] = None,
+    one_run: Annotated[bool, typer.Option("--one-run", help="Load the whole range in one run (history).")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the runs.")] = 3600,
+) -> None:
+    """Run platform_ops_daily for those days through Airflow's scheduler: a run per day, or one range run."""
+    from opswh import orchestrate
+
+    paths = settings.paths()
+    first, last = _date(start), _date(end or start)
+    if last < first:
+        raise typer.BadParameter("end is before start")
+    console.print("Starting Airflow (api-server, scheduler, dag-processor) ...")
+    orchestrate.start_services(paths)
+    orchestrate.wait_for_dag(paths)
+    orchestrate.set_paused(paths, False)
+    if one_run:
+        run_ids = [orchestrate.trigger_range(paths, first, last)]
+        console.print(f"Triggered one run for {first}..{last}: {run_ids[0]}")
+    else:
+        run_ids = orchestrate.trigger_days(paths, first, last)
+        console.print(f"Triggered {len(run_ids)} daily run(s) {first}..{last}")
+    result = _watch(paths, set(run_ids), len(run_ids), timeout)
+    if _report_failures(paths, result):
+        raise typer.Exit(1)
+    console.print(f"[green]{len(result)} run(s) succeeded[/]")
+
+
+@app.command("airflow")
+def airflow_ui(stop: Annotated[bool, typer.Option(help="Stop the services instead.")] = False) -> None:
+    """Start the Airflow UI (and scheduler) for this project on localhost, and say how to log in."""
+    from opswh import orchestrate
+
+    paths = settings.paths()
+    if stop:
+        orchestrate.stop_services(paths)
+        console.print("Airflow services stopped.")
+        return
+    running = orchestrate.start_services(paths)
+    console.print(f"Airflow is up: [bold]{orchestrate.api_url()}[/] (services: {', '.join(running)})")
+    console.print(
+        f"Log in as [bold]admin[/] with password [bold]{orchestrate.admin_password(paths) or '(see '}[/]"
+        f"  (passwords file: {paths.airflow_home / 'passwords.json'})"
+    )
+    console.print("Stop with: opswh airflow --stop")
+
+
+@app.command()
+def status(limit: Annotated[int, typer.Option(help="How many runs to list.")] = 10) -> None:
+    """Recent runs, the published snapshot and the latest failing checks."""
+    from opswh import orchestrate
+    from opswh.publish import snapshot_meta
+
+    paths = settings.paths()
+    t = Table("run", "type", "state", "started", "ended", title="platform_ops_daily runs")
+    for r in orchestrate.runs(paths, limit):
+        color = {"success": "green", "failed": "red", "running": "yellow"}.get(r.state, "white")
+        t.add_row(r.run_id, r.run_type, f"[{color}]{r.state}[/]", (r.start or "")[:19], (r.end or "")[:19])
+    console.print(t)
+    meta = snapshot_meta(paths.published)
+    if meta is None:
+        console.print("Nothing published yet.")
+    else:
+        console.print(
+            f"Published snapshot: as of [bold]{meta['as_of']}[/], run {meta['run_id']}, "
+            f"at {meta['published_at']} ({paths.published})"
+        )
+        t = Table("mart", "rows")
+        for name, n in meta["row_counts"].items():
+            t.add_row(name, f"{n:,}")
+        console.print(t)
+    _print_findings(paths)
+
+
+def _print_findings(paths) -> None:
+    reports = sorted((paths.gx_dir / "results").glob("*/*/_report.json"), key=lambda p: p.stat().st_mtime)
+    if not reports:
+        return
+    latest = json.loads(reports[-1].read_text())
+    findings = latest["findings"]
+    if not findings:
+        console.print(f"Latest checks ({reports[-1].parent}): all {latest['validated']} validations passed.")
+        return
+    t = Table(
+        "severity",
+        "suite",
+        "partition",
+        "expectation",
+        "column",
+        "observed",
+        title=f"Failing checks of the latest validation ({reports[-1].parent})",
+    )
+    for f in findings[:20]:
+        t.add_row(f["severity"], f["suite"], f["partition"], f["expectation"], f["column"] or "", f["observed"][:80])
+    console.print(t)
+
+
+@app.command()
+def query(sql: Annotated[str, typer.Argument(help="A read-only SQL query over the published marts.")]) -> None:
+    """Run a read-only query against the published marts (never the working warehouse)."""
+    import duckdb
+
+    paths = settings.paths()
+    if not paths.published.exists():
+        err.print(f"[red]nothing published yet at {paths.published}; run the pipeline first (make demo)[/]")
+        raise typer.Exit(1)
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        try:
+            cur = con.execute(sql)
+        except duckdb.Error as e:
+            err.print(f"[red]{e}[/]")
+            raise typer.Exit(1) from None
+        cols = [d[0] for d in cur.description or []]
+        rows = cur.fetchall()
+    t = Table(*cols)
+    for r in rows[:200]:
+        t.add_row(*("" if v is None else str(v) for v in r))
+    console.print(t)
+    if len(rows) > 200:
+        console.print(f"({len(rows):,} rows; first 200 shown)")
 
 
 def main() -> None:  # pragma: no cover - console script entry

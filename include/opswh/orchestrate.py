@@ -29,7 +29,20 @@ SERVICES = ("api-server", "scheduler", "dag-processor")
 BIN = Path(sys.executable).parent
 
 
-def airflow_env(paths: Paths, schedule_start: date | None = None) -> dict[str, str]:
+def schedule_start(paths: Paths, set_to: date | None = None) -> date:
+    """The first day the daily schedule covers, kept in ``<data dir>/opswh.json`` so the DAG's
+    start_date stays put (default: the day it is first asked for, so nothing is caught up)."""
+    f = paths.root / "opswh.json"
+    conf = json.loads(f.read_text()) if f.exists() else {}
+    if set_to is not None or "schedule_start" not in conf:
+        day = set_to or datetime.now(ZoneInfo(REPORTING_TZ)).date()
+        conf["schedule_start"] = day.isoformat()
+        paths.root.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(conf, indent=1))
+    return date.fromisoformat(conf["schedule_start"])
+
+
+def airflow_env(paths: Paths) -> dict[str, str]:
     """Environment for every Airflow process of this project."""
     home = paths.airflow_home
     port = os.environ.get("OPSWH_AIRFLOW_PORT", "8080")
@@ -57,8 +70,7 @@ def airflow_env(paths: Paths, schedule_start: date | None = None) -> dict[str, s
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT / "include"), os.environ.get("PYTHONPATH")])),
         }
     )
-    if schedule_start:
-        env["OPSWH_SCHEDULE_START"] = schedule_start.isoformat()
+    env["OPSWH_SCHEDULE_START"] = schedule_start(paths).isoformat()
     return env
 
 
@@ -117,10 +129,10 @@ def api_url() -> str:
     return f"http://127.0.0.1:{os.environ.get('OPSWH_AIRFLOW_PORT', '8080')}"
 
 
-def start_services(paths: Paths, schedule_start: date | None = None, wait: float = 120) -> dict[str, int]:
+def start_services(paths: Paths, wait: float = 120) -> dict[str, int]:
     """Start the services that are not running; wait until the API answers."""
     migrate(paths)
-    env = airflow_env(paths, schedule_start)
+    env = airflow_env(paths)
     logs = paths.airflow_home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     running = running_services(paths)
@@ -205,54 +217,47 @@ def set_paused(paths: Paths, paused: bool) -> None:
 
 
 def trigger_range(paths: Paths, start: date, end: date) -> str:
-    """One manual run that covers start..end. Its run_after is the end of the range, so the
-    scheduler starts it before the scheduled runs of later days."""
+    """One manual run covering start..end (conf). Its run_after is the end of the range, so the
+    scheduler, which takes queued runs by run_after, starts it before the runs of later days."""
+    return trigger_runs(paths, [(start, end)])[0]
+
+
+def trigger_days(paths: Paths, start: date, end: date) -> list[str]:
+    """One manual run per day, queued in day order."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return trigger_runs(paths, [(d, d) for d in days])
+
+
+def trigger_runs(paths: Paths, ranges: list[tuple[date, date]]) -> list[str]:
     tz = ZoneInfo(REPORTING_TZ)
-    run_after = datetime(end.year, end.month, end.day, tzinfo=tz) + timedelta(days=1)
-    run_id = f"history__{start}_{end}__{int(time.time())}"
+    stamp = int(time.time())
+    specs = []
+    for start, end in ranges:
+        run_after = datetime(end.year, end.month, end.day, tzinfo=tz) + timedelta(days=1)
+        kind = "range" if start != end else "day"
+        specs.append(
+            {
+                "dag_id": DAG_ID,
+                "run_id": f"opswh_{kind}__{start}" + (f"_{end}" if start != end else "") + f"__{stamp}",
+                "conf": {"start": str(start), "end": str(end)},
+                "run_after": run_after.astimezone(UTC).isoformat(),
+            }
+        )
     code = (
         "import sys, json, datetime\n"
         "from airflow.api.common.trigger_dag import trigger_dag\n"
         "from airflow.utils.types import DagRunTriggeredByType\n"
-        "a = json.loads(sys.argv[1])\n"
-        "trigger_dag(a['dag_id'], run_id=a['run_id'], conf=a['conf'], logical_date=None,\n"
-        "            run_after=datetime.datetime.fromisoformat(a['run_after']),\n"
-        "            triggered_by=DagRunTriggeredByType.CLI)\n"
+        "for a in json.loads(sys.argv[1]):\n"
+        "    trigger_dag(a['dag_id'], run_id=a['run_id'], conf=a['conf'], logical_date=None,\n"
+        "                run_after=datetime.datetime.fromisoformat(a['run_after']),\n"
+        "                triggered_by=DagRunTriggeredByType.CLI)\n"
     )
-    arg = json.dumps(
-        {
-            "dag_id": DAG_ID,
-            "run_id": run_id,
-            "conf": {"start": str(start), "end": str(end)},
-            "run_after": run_after.astimezone(UTC).isoformat(),
-        }
-    )
-    r = subprocess.run([sys.executable, "-c", code, arg], env=airflow_env(paths), capture_output=True, text=True)
-    if r.returncode:
-        raise RuntimeError(f"triggering the range run failed:\n{r.stderr[-3000:]}")
-    return run_id
-
-
-def backfill(paths: Paths, start: date, end: date) -> None:
-    """Daily runs for start..end through Airflow's backfill (executed by the scheduler)."""
-    tz = ZoneInfo(REPORTING_TZ)
-    lo = datetime(start.year, start.month, start.day, tzinfo=tz).astimezone(UTC)
-    hi = datetime(end.year, end.month, end.day, tzinfo=tz).astimezone(UTC)
-    r = _airflow(
-        paths,
-        "backfill",
-        "create",
-        "--dag-id",
-        DAG_ID,
-        "--from-date",
-        lo.isoformat(),
-        "--to-date",
-        hi.isoformat(),
-        "--reprocess-behavior",
-        "completed",
+    r = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(specs)], env=airflow_env(paths), capture_output=True, text=True
     )
     if r.returncode:
-        raise RuntimeError(f"airflow backfill create failed:\n{r.stderr[-3000:]}")
+        raise RuntimeError(f"triggering runs failed:\n{r.stderr[-3000:]}")
+    return [s["run_id"] for s in specs]
 
 
 def runs(paths: Paths, limit: int = 20) -> list[RunState]:
