@@ -34,9 +34,6 @@ class DayRange:
     def days(self) -> list[date]:
         return date_range(self.start, self.end)
 
-    def as_vars(self) -> dict[str, str]:
-        return {"run_start_date": self.start.isoformat(), "run_end_date": self.end.isoformat()}
-
     def __str__(self) -> str:
         return str(self.start) if self.start == self.end else f"{self.start}..{self.end}"
 
@@ -113,7 +110,9 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False) -> dict:
     t = time.perf_counter()
     freshness = run_dbt(paths, ["source", "freshness"], check=False)
     args = ["build", "--exclude", "resource_type:source"] + (["--full-refresh"] if full_refresh else [])
-    run_dbt(paths, args, vars=days.as_vars())
+    # No --vars: a change of vars makes dbt re-parse the whole project; incremental models
+    # find their window from the data (lookback_days before the newest loaded day).
+    run_dbt(paths, args)
     return {
         "seconds": round(time.perf_counter() - t, 1),
         "freshness_ok": freshness.success,
