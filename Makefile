@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup demo test lint unit e2e bench clean
 
@@ -16,15 +15,16 @@ $(UV):
 	python3.11 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 .venv/.synced: pyproject.toml uv.lock $(UV)
-	$(UV) sync --locked --python python3.11 --quiet
+	$(UV) sync --locked --python python3.11 --compile-bytecode --quiet
 	@touch $@
 
 demo: setup
-	$(PY) -m opswh.cli demo
+	.venv/bin/opswh demo
 
 lint: setup
-	.venv/bin/ruff check include tests bench $(wildcard dags)
-	.venv/bin/ruff format --check include tests bench $(wildcard dags)
+	.venv/bin/ruff check include tests bench dags
+	.venv/bin/ruff format --check include tests bench dags
+	cd dbt_project && OPSWH_WAREHOUSE=$$(mktemp -d)/sqlfluff.duckdb ../.venv/bin/sqlfluff lint models --nocolor
 
 unit: setup
 	$(PY) -m pytest -q -m "not e2e"
@@ -34,6 +34,7 @@ test: setup lint
 
 bench: setup
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_run.py
 
 clean:
 	rm -rf data .venv .tools

@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 {% macro reporting_date(column) -%}
-    cast({{ opswh.to_reporting_ts(column) }} as date)
+    cast({{ to_reporting_ts(column) }} as date)
 {%- endmacro %}
 
 {#- Money in the row's currency to the reporting currency, with the fx_rates seed joined as `fx`. -#}

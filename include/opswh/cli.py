@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -22,8 +23,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Outside a terminal (make demo piped to a log, CI) rich would wrap tables at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 def _date(value: str) -> date:
@@ -128,12 +130,13 @@ def load(
         raise typer.Exit(1)
 
 
-def _watch(paths, run_ids: set[str] | None, expect: int, timeout: float) -> list:
-    """Show progress until ``expect`` runs (of run_ids, or any new ones) are finished; return them."""
+def _watch(paths, run_ids: set[str] | None, expect: int, timeout: float, before: set[str] | None = None) -> list:
+    """Show progress until ``expect`` runs are finished (those in ``run_ids``, or every run not in
+    ``before``), or one fails; return them."""
     from opswh import orchestrate
 
     start = time.monotonic()
-    seen_before = {r.run_id for r in orchestrate.runs(paths, 500)} if run_ids is None else set()
+    seen_before = before or set()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -300,6 +303,76 @@ def query(sql: Annotated[str, typer.Argument(help="A read-only SQL query over th
     console.print(t)
     if len(rows) > 200:
         console.print(f"({len(rows):,} rows; first 200 shown)")
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="Days to simulate, ending yesterday.")] = 60,
+    daily: Annotated[int, typer.Option(help="Of those, the last days run as scheduled daily runs.")] = 7,
+    scale: Annotated[str, typer.Option(help="Simulator scale.")] = "default",
+    keep_running: Annotated[bool, typer.Option(help="Leave the Airflow services running at the end.")] = False,
+) -> None:
+    """The whole product on the embedded default: simulate, load the history, run daily, publish, summarise."""
+    import shutil
+    from zoneinfo import ZoneInfo
+
+    from opswh import orchestrate
+    from opswh.settings import REPORTING_TZ
+
+    paths = settings.paths()
+    started = time.monotonic()
+    yesterday = datetime.now(ZoneInfo(REPORTING_TZ)).date() - timedelta(days=1)
+    first = yesterday - timedelta(days=days - 1)
+    go_live = yesterday - timedelta(days=daily - 1)
+    orchestrate.stop_services(paths)
+    for sub in ("landing", "warehouse", "published", "airflow", "gx", "runs", "dbt", "opswh.json"):
+        target = paths.root / sub
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    console.rule("[bold]1. Simulate the platform")
+    simulate(start=first.isoformat(), days=days, scale=scale, faults=None, seed=7, events_format="jsonl")
+    console.rule("[bold]2. Airflow")
+    orchestrate.schedule_start(paths, set_to=go_live)
+    orchestrate.start_services(paths)
+    orchestrate.wait_for_dag(paths)
+    before = {r.run_id for r in orchestrate.runs(paths, 1000)}
+    console.print(f"Airflow is up at {orchestrate.api_url()}; the daily schedule starts on {go_live}.")
+    console.rule(f"[bold]3. History {first}..{go_live - timedelta(days=1)} as one run, then {daily} daily runs")
+    history = orchestrate.trigger_range(paths, first, go_live - timedelta(days=1))
+    orchestrate.set_paused(paths, False)  # the scheduler now catches up the daily runs, after the history run
+    try:
+        result = _watch(paths, None, 1 + daily, timeout=3600, before=before)
+    finally:
+        if not keep_running:
+            orchestrate.stop_services(paths)
+    if _report_failures(paths, result):
+        raise typer.Exit(1)
+    scheduled = [r for r in result if r.run_type == "scheduled"]
+    console.print(f"[green]history run {history} and {len(scheduled)} scheduled daily runs succeeded[/]")
+    console.rule("[bold]4. KPIs of the last 7 days (published marts)")
+    _kpi_summary(paths)
+    console.rule("[bold]What to look at next")
+    console.print(f"- Airflow UI with every run: [bold]opswh airflow[/] (then {orchestrate.api_url()}, user admin)")
+    console.print('- Query the published marts: [bold]opswh query "select * from fct_kpi_daily order by date_day"[/]')
+    console.print(f"- Runs and checks: [bold]opswh status[/]; GX results under {paths.gx_dir / 'results'}")
+    console.print(f"- BI tools: open {paths.published} read-only (DuckDB)")
+    console.print(f"Demo finished in {time.monotonic() - started:.0f} s.")
+
+
+def _kpi_summary(paths) -> None:
+    import duckdb
+
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        rows = con.execute(
+            "select date_day, new_users, dau, orders, paying_users, gmv, spend from fct_kpi_daily "
+            "order by date_day desc limit 7"
+        ).fetchall()
+    t = Table("day", "new users", "DAU", "paid orders", "paying users", "GMV (CNY)", "spend (CNY)")
+    for r in reversed(rows):
+        t.add_row(str(r[0]), f"{r[1]:,}", f"{r[2]:,}", f"{r[3]:,}", f"{r[4]:,}", f"{r[5]:,.2f}", f"{r[6]:,.2f}")
+    console.print(t)
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -27,7 +27,9 @@ ad_spend as (
 
 real_users as (
 
-    select user_id from registrations where not is_test
+    select user_id
+    from registrations
+    where not is_test
 
 ),
 
@@ -49,9 +51,7 @@ active_users as (
         count(distinct events.user_id) as dau
     from events
     inner join real_users on events.user_id = real_users.user_id
-    where events.event_type in (
-        {%- for t in var('active_event_types') %}'{{ t }}'{{ ", " if not loop.last }}{% endfor -%}
-    )
+    where events.event_type in ({{ quoted_list(var('active_event_types')) }})  -- noqa: LT05
     group by events.event_date
 
 ),

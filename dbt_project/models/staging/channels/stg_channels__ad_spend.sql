@@ -33,7 +33,7 @@ final as (
         ranked.campaign_id,
         ranked.currency as source_currency,
         ranked.spend as spend_source_currency,
-        {{ opswh.to_reporting_currency('ranked.spend') }} as spend,
+        {{ to_reporting_currency('ranked.spend') }} as spend,
         ranked.impressions,
         ranked.clicks,
         ranked.conversions as platform_conversions,

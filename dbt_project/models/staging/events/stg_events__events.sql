@@ -26,8 +26,8 @@ final as (
         device_id,
         event_type,
         properties,
-        {{ opswh.reporting_date('event_at') }} as event_date,
-        {{ opswh.reporting_date('received_at') }} as received_date,
+        {{ reporting_date('event_at') }} as event_date,
+        {{ reporting_date('received_at') }} as received_date,
         event_at,
         received_at,
         _dt as delivered_date

@@ -31,7 +31,7 @@ final as (
         referrer,
         invite_code,
         is_test,
-        {{ opswh.reporting_date('registered_at') }} as registered_date,
+        {{ reporting_date('registered_at') }} as registered_date,
         registered_at
     from ranked
     where version_rank = 1

@@ -1,0 +1,93 @@
+"""Stage logic without Airflow: day ranges, publish by swap, the quality gate."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, date, datetime
+
+import duckdb
+import pytest
+
+from opswh.pipeline import DayRange, StageError, day_range
+from opswh.publish import publish_snapshot, snapshot_meta
+from opswh.settings import Paths
+
+
+def test_a_scheduled_interval_is_one_reporting_day() -> None:
+    # Asia/Shanghai midnight = 16:00 UTC the day before
+    r = day_range(datetime(2026, 9, 2, 16, tzinfo=UTC), datetime(2026, 9, 3, 16, tzinfo=UTC))
+    assert r == DayRange(date(2026, 9, 3), date(2026, 9, 3))
+
+
+def test_conf_gives_a_history_range_and_is_checked() -> None:
+    assert day_range(None, None, {"start": "2026-09-01", "end": "2026-09-05"}).days[-1] == date(2026, 9, 5)
+    with pytest.raises(StageError, match="before start"):
+        day_range(None, None, {"start": "2026-09-05", "end": "2026-09-01"})
+    with pytest.raises(StageError, match="data interval or conf"):
+        day_range(None, None, {})
+
+
+def _warehouse_with_marts(paths: Paths, rows: int) -> None:
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create or replace table marts.fct_kpi_daily as select range::int as dau from range(?)", [rows])
+
+
+def test_publish_swaps_a_complete_snapshot_and_readers_never_see_a_partial_one(tmp_path) -> None:
+    paths = Paths(tmp_path)
+    _warehouse_with_marts(paths, 3)
+    publish_snapshot(paths, date(2026, 9, 1), "run-1")
+    seen: set[int] = set()
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                with duckdb.connect(str(paths.published), read_only=True) as con:
+                    seen.add(con.execute("select count(*) from fct_kpi_daily").fetchall()[0][0])
+            except Exception as e:  # noqa: BLE001 - the test reports any error a reader meets
+                errors.append(e)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    for n in (5, 7, 9):
+        _warehouse_with_marts(paths, n)
+        publish_snapshot(paths, date(2026, 9, n), f"run-{n}")
+    stop.set()
+    t.join()
+    assert not errors
+    assert seen <= {3, 5, 7, 9} and seen
+    meta = snapshot_meta(paths.published)
+    assert meta["run_id"] == "run-9" and meta["row_counts"] == {"fct_kpi_daily": 9}
+
+
+def test_publish_refuses_an_empty_marts_schema(tmp_path) -> None:
+    paths = Paths(tmp_path)
+    paths.warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema marts")
+    with pytest.raises(RuntimeError, match="nothing to publish"):
+        publish_snapshot(paths, date(2026, 9, 1), "r")
+    assert not paths.published.exists()
+
+
+def test_quality_gate_stops_on_critical_and_records_warnings(tmp_path) -> None:
+    from opswh.quality import QualityGateError, validate_stage
+
+    paths = Paths(tmp_path)
+    paths.warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_kpi_daily as select date '2026-09-01' as date_day, 10 as dau, "
+            "100.0 as gmv union all select date '2026-09-02', 0, 50.0"
+        )
+    report = validate_stage(paths, "marts", [date(2026, 9, 1)], "ok-run")
+    assert report.validated == 1 and not report.findings
+    with pytest.raises(QualityGateError, match=r"critical.*\n.*marts_kpi_daily 2026-09-02.*dau"):
+        validate_stage(paths, "marts", [date(2026, 9, 2)], "bad-run")
+    saved = json.loads(next((paths.gx_dir / "results").glob("bad-run/marts/_report.json")).read_text())
+    assert saved["findings"][0]["severity"] == "critical"
