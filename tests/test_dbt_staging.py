@@ -28,11 +28,13 @@ def built(tmp_path_factory):
     con.close()
     run_dbt(paths, ["build", "--select", "+staging"])
     manifest = json.loads((paths.landing / "_faults.json").read_text())
-    return duckdb.connect(str(paths.warehouse), read_only=True), manifest
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    yield con, manifest, paths
+    con.close()
 
 
 def test_events_keep_one_copy_the_earliest_received(built) -> None:
-    con, manifest = built
+    con, manifest, _ = built
     raw, distinct = con.execute("select count(*), count(distinct event_id) from raw.events").fetchall()[0]
     staged = con.execute("select count(*) from staging.stg_events__events").fetchall()[0][0]
     assert raw > distinct == staged
@@ -47,7 +49,7 @@ def test_events_keep_one_copy_the_earliest_received(built) -> None:
 
 
 def test_late_events_are_dated_when_they_happened(built) -> None:
-    con, manifest = built
+    con, manifest, _ = built
     m = next(m for m in manifest if m["fault"] == "late_events")
     rows = con.execute(
         """
@@ -59,7 +61,7 @@ def test_late_events_are_dated_when_they_happened(built) -> None:
 
 
 def test_restated_spend_keeps_the_latest_delivery(built) -> None:
-    con, _ = built
+    con, _, _ = built
     restated = con.execute("""
         select count(*) from (select stat_date, channel, account_id, campaign_id from raw.ad_spend
                               group by all having count(*) > 1)""").fetchall()[0][0]
@@ -72,7 +74,7 @@ def test_restated_spend_keeps_the_latest_delivery(built) -> None:
 
 
 def test_usd_spend_is_converted_with_the_rates_seed(built) -> None:
-    con, _ = built
+    con, _, _ = built
     pairs = con.execute(
         "select spend, spend_source_currency from staging.stg_channels__ad_spend "
         "where source_currency = 'USD' and spend_source_currency > 0"
@@ -81,9 +83,19 @@ def test_usd_spend_is_converted_with_the_rates_seed(built) -> None:
 
 
 def test_orders_are_one_row_each_at_their_latest_status(built) -> None:
-    con, _ = built
+    con, _, _ = built
     n_raw = con.execute("select count(distinct order_id) from raw.orders").fetchall()[0][0]
     n_stg, paid_without_time = con.execute(
         "select count(*), count(*) filter (where is_paid and paid_at is null) from staging.stg_orders__orders"
     ).fetchall()[0]
     assert n_stg == n_raw and paid_without_time == 0
+
+
+def test_kpi_mart_builds_with_its_hand_computed_unit_test(built) -> None:
+    """`dbt build --select fct_kpi_daily` runs the model's unit test (hand-computed fixture) first."""
+    con, _, paths = built
+    con.close()  # dbt writes to the warehouse; this is the module's last test
+    assert run_dbt(paths, ["build", "--select", "fct_kpi_daily"]).success
+    with duckdb.connect(str(paths.warehouse), read_only=True) as fresh:
+        days, dau = fresh.execute("select count(*), min(dau) from marts.fct_kpi_daily").fetchall()[0]
+    assert days == 3 and dau > 0

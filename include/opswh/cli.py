@@ -353,10 +353,15 @@ def demo(
     console.print(f"[green]history run {history} and {len(scheduled)} scheduled daily runs succeeded[/]")
     console.rule("[bold]4. KPIs of the last 7 days (published marts)")
     _kpi_summary(paths)
+    from opswh.dbt import run_dbt
+
+    docs = run_dbt(paths, ["docs", "generate", "--static"], check=False)
     console.rule("[bold]What to look at next")
     console.print(f"- Airflow UI with every run: [bold]opswh airflow[/] (then {orchestrate.api_url()}, user admin)")
     console.print('- Query the published marts: [bold]opswh query "select * from fct_kpi_daily order by date_day"[/]')
     console.print(f"- Runs and checks: [bold]opswh status[/]; GX results under {paths.gx_dir / 'results'}")
+    if docs.success:
+        console.print(f"- dbt docs (lineage, every model and column): {paths.dbt_target / 'static_index.html'}")
     console.print(f"- BI tools: open {paths.published} read-only (DuckDB)")
     console.print(f"Demo finished in {time.monotonic() - started:.0f} s.")
 

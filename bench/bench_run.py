@@ -1,0 +1,131 @@
+"""Where the time of one daily run goes, under Airflow's scheduler, at the default scale.
+
+1. Simulates ``--days`` days at ``--scale``, loads days 1..N-1 with one history run, then
+   times one ordinary daily run for day N, twice: with ``opswh.executor.PreloadingLocalExecutor``
+   (the default) and with Airflow's plain ``LocalExecutor``. Per task: its run time and the
+   scheduling gap before it, read from Airflow's metadata DB.
+2. dbt: one ``dbt build`` against one ``dbt build --select <model>`` per model (what a
+   per-model task layout such as astronomer-cosmos's local execution mode runs), in one
+   process, on the same warehouse.
+
+    .venv/bin/python bench/bench_run.py            # about 5 minutes
+Figures are printed and written to bench/out/run.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def opswh(env: dict, *args: str) -> None:
+    r = subprocess.run([str(REPO / ".venv" / "bin" / "opswh"), *args], env=env, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(f"opswh {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+
+
+def task_table(db: Path, run_prefix: str) -> dict:
+    c = sqlite3.connect(db)
+    run_id, start, end = c.execute(
+        "select run_id, start_date, end_date from dag_run where run_id like ? order by start_date desc limit 1",
+        [run_prefix + "%"],
+    ).fetchone()
+    parse = lambda s: datetime.fromisoformat(s[:26])  # noqa: E731
+    prev = parse(start)
+    tasks = []
+    for task_id, s, e in c.execute(
+        "select task_id, start_date, end_date from task_instance where run_id = ? order by start_date", [run_id]
+    ):
+        tasks.append(
+            {
+                "task": task_id,
+                "gap_s": round((parse(s) - prev).total_seconds(), 2),
+                "run_s": round((parse(e) - parse(s)).total_seconds(), 2),
+            }
+        )
+        prev = parse(e)
+    return {"run_id": run_id, "total_s": round((parse(end) - parse(start)).total_seconds(), 1), "tasks": tasks}
+
+
+def daily_run(base_env: dict, data: Path, executor: str, day: date) -> dict:
+    env = {**base_env, "OPSWH_EXECUTOR": executor}
+    opswh(env, "airflow", "--stop")
+    opswh(env, "run", "--start", day.isoformat())
+    result = task_table(data / "airflow" / "airflow.db", f"opswh_day__{day}")
+    opswh(env, "airflow", "--stop")
+    return result
+
+
+def dbt_compare(data: Path) -> dict:
+    code = """
+import json, sys, time
+from pathlib import Path
+from opswh.dbt import run_dbt
+from opswh.settings import Paths
+paths = Paths(Path(sys.argv[1]))
+t = time.perf_counter(); run_dbt(paths, ["build"]); one = time.perf_counter() - t
+manifest = json.loads((paths.dbt_target / "manifest.json").read_text())
+models = [n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
+t = time.perf_counter()
+for m in models:
+    run_dbt(paths, ["build", "--select", m])
+per = time.perf_counter() - t
+print(json.dumps({"models_and_seeds": len(models), "one_build_s": round(one, 1), "per_model_s": round(per, 1),
+                  "per_model_each_s": round(per / len(models), 2)}))
+"""
+    env = {**os.environ, "OPSWH_DATA_DIR": str(data)}
+    r = subprocess.run([sys.executable, "-c", code, str(data)], env=env, capture_output=True, text=True, check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", default="default")
+    ap.add_argument("--days", type=int, default=8)
+    ap.add_argument("--work", type=Path, default=OUT / "run_work")
+    ap.add_argument("--port", default="8797")
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OPSWH_DATA_DIR": str(args.work), "OPSWH_AIRFLOW_PORT": args.port}
+    first = date(2026, 9, 1)
+    last = first + timedelta(days=args.days - 1)
+    opswh(env, "simulate", "--start", first.isoformat(), "--days", str(args.days), "--scale", args.scale)
+    t = time.perf_counter()
+    opswh(env, "run", "--start", first.isoformat(), "--end", (last - timedelta(days=1)).isoformat(), "--one-run")
+    history = round(time.perf_counter() - t, 1)
+    results = {"scale": args.scale, "history_days": args.days - 1, "history_wall_s": history}
+    for executor in ("opswh.executor.PreloadingLocalExecutor", "LocalExecutor"):
+        r = daily_run(env, args.work, executor, last)
+        results[executor] = r
+        print(f"\none daily run, {executor}: {r['total_s']} s")
+        for task in r["tasks"]:
+            print(f"  {task['task']:28} gap {task['gap_s']:5.1f} s   run {task['run_s']:5.1f} s")
+        print(
+            f"  scheduling gaps {sum(t['gap_s'] for t in r['tasks']):.1f} s, task time "
+            f"{sum(t['run_s'] for t in r['tasks']):.1f} s"
+        )
+    d = dbt_compare(args.work)
+    results["dbt"] = d
+    print(
+        f"\ndbt: one build of {d['models_and_seeds']} models and seeds {d['one_build_s']} s; one invocation per "
+        f"model {d['per_model_s']} s ({d['per_model_each_s']} s each, before Airflow's per-task overhead)"
+    )
+    print(f"history load of {args.days - 1} days in one run: {history} s (wall, including Airflow start-up)")
+    (OUT / "run.json").write_text(json.dumps(results, indent=1))
+    print(f"written to {OUT / 'run.json'}")
+
+
+if __name__ == "__main__":
+    main()
