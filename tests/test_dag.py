@@ -110,3 +110,30 @@ print("STATE", run.state)
         days = con.execute("select count(*), min(dau) from fct_kpi_daily").fetchall()[0]
     assert days[0] == 2 and days[1] > 0
     assert os.path.exists(paths.root / "runs")
+
+
+@pytest.mark.e2e
+def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> None:
+    """Two daily runs through Airflow's scheduler; the second day's order_items renamed a column."""
+    from tests.conftest import START, simulate
+
+    simulate(tmp_path, days=2, scale="small", faults=["schema_drift_renamed"])
+    opswh = str(Path(sys.executable).parent / "opswh")
+    env = {**os.environ, "OPSWH_DATA_DIR": str(tmp_path), "OPSWH_AIRFLOW_PORT": "8796"}
+    try:
+        r = subprocess.run(
+            [opswh, "run", "--start", str(START), "--end", str(START.replace(day=START.day + 1))],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        out = r.stdout + r.stderr
+        assert r.returncode == 1, out[-3000:]
+        assert "task load_raw.load_orders failed" in out
+        assert "unit_price" in out and "renamed upstream" in out  # the log excerpt carries the cause
+        status = subprocess.run([opswh, "status"], env=env, capture_output=True, text=True, timeout=120).stdout
+        assert status.count("success") == 1 and status.count("failed") == 1
+        assert "as of 2026-09-01" in status  # the failed day published nothing; the previous day stays
+    finally:
+        subprocess.run([opswh, "airflow", "--stop"], env=env, capture_output=True, timeout=120)

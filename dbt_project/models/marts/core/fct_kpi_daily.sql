@@ -1,6 +1,16 @@
 -- One row per reporting day: the headline numbers a dashboard's first page reads.
 -- Test accounts are excluded everywhere. The monetization issue widens this table
 -- (retention, ARPU, CAC, ROAS, week-over-week values) without changing these columns.
+-- Incremental: each run rebuilds the last `lookback_days` days before the newest one it
+-- holds, so late events and restated spend land in the right day.
+{{
+    config(
+        materialized='incremental',
+        unique_key='date_day',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with registrations as (
 
     select * from {{ ref('stg_users__registrations') }}
@@ -116,6 +126,11 @@ final as (
     left join placed_orders on days.date_day = placed_orders.date_day
     left join paid_orders on days.date_day = paid_orders.date_day
     left join spend on days.date_day = spend.date_day
+    {% if is_incremental() %}
+        where days.date_day >= (
+            select {{ dbt.dateadd('day', -var('lookback_days'), 'max(date_day)') }} from {{ this }}
+        )
+    {% endif %}
 
 )
 
