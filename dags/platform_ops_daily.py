@@ -95,7 +95,12 @@ def platform_ops_daily() -> None:
         from opswh.quality import validate_stage
 
         report = validate_stage(_paths(), "raw", _days(r).days, r["run_id"])
-        return {"validated": report.validated, "warnings": [str(f) for f in report.warnings]}
+        print(f"GX Data Docs: {report.data_docs}")
+        return {
+            "validated": report.validated,
+            "warnings": [str(f) for f in report.warnings],
+            "data_docs": report.data_docs,
+        }
 
     @task(pool=WRITER_POOL)
     def dbt_build(r: dict) -> dict:
@@ -110,7 +115,12 @@ def platform_ops_daily() -> None:
         from opswh.quality import validate_stage
 
         report = validate_stage(_paths(), "marts", _days(r).days, r["run_id"])
-        return {"validated": report.validated, "warnings": [str(f) for f in report.warnings]}
+        print(f"GX Data Docs: {report.data_docs}")
+        return {
+            "validated": report.validated,
+            "warnings": [str(f) for f in report.warnings],
+            "data_docs": report.data_docs,
+        }
 
     @task(pool=WRITER_POOL)
     def publish(r: dict) -> dict:

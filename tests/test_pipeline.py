@@ -91,3 +91,17 @@ def test_quality_gate_stops_on_critical_and_records_warnings(tmp_path) -> None:
         validate_stage(paths, "marts", [date(2026, 9, 2)], "bad-run")
     saved = json.loads(next((paths.gx_dir / "results").glob("bad-run/marts/_report.json")).read_text())
     assert saved["findings"][0]["severity"] == "critical"
+
+
+def test_quality_gate_builds_data_docs(tmp_path) -> None:
+    from opswh.quality import validate_stage
+
+    paths = Paths(tmp_path)
+    paths.warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_kpi_daily as select date '2026-09-01' as date_day, 10 as dau, 1.0 as gmv")
+    report = validate_stage(paths, "marts", [date(2026, 9, 1)], "docs-run")
+    index = paths.gx_dir / "data_docs" / "docs-run" / "marts" / "index.html"
+    assert report.data_docs == str(index) and index.exists()
+    assert "marts_kpi_daily" in index.read_text()

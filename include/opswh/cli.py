@@ -263,6 +263,8 @@ def _print_findings(paths) -> None:
         return
     latest = json.loads(reports[-1].read_text())
     findings = latest["findings"]
+    if latest.get("data_docs"):
+        console.print(f"GX Data Docs of the latest validation: {latest['data_docs']}")
     if not findings:
         console.print(f"Latest checks ({reports[-1].parent}): all {latest['validated']} validations passed.")
         return
@@ -359,7 +361,12 @@ def demo(
     console.rule("[bold]What to look at next")
     console.print(f"- Airflow UI with every run: [bold]opswh airflow[/] (then {orchestrate.api_url()}, user admin)")
     console.print('- Query the published marts: [bold]opswh query "select * from fct_kpi_daily order by date_day"[/]')
-    console.print(f"- Runs and checks: [bold]opswh status[/]; GX results under {paths.gx_dir / 'results'}")
+    docs_index = sorted((paths.gx_dir / "data_docs").glob("*/marts/index.html"), key=lambda p: p.stat().st_mtime)
+    console.print("- Runs and checks: [bold]opswh status[/]")
+    if docs_index:
+        console.print(
+            f"- GX Data Docs of the last run's audit: {docs_index[-1]} (every run: {paths.gx_dir / 'data_docs'})"
+        )
     if docs.success:
         console.print(f"- dbt docs (lineage, every model and column): {paths.dbt_target / 'static_index.html'}")
     console.print(f"- BI tools: open {paths.published} read-only (DuckDB)")

@@ -41,6 +41,7 @@ class StageReport:
     validated: int = 0
     findings: list[Finding] = field(default_factory=list)
     results_dir: str = ""
+    data_docs: str = ""
 
     @property
     def critical(self) -> list[Finding]:
@@ -74,8 +75,18 @@ def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> S
     out = paths.gx_dir / "results" / _safe(run_id) / stage
     out.mkdir(parents=True, exist_ok=True)
     report.results_dir = str(out)
+    docs = paths.gx_dir / "data_docs" / _safe(run_id) / stage
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    ctx.add_data_docs_site(
+        site_name="opswh",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    report.data_docs = str(docs / "index.html")
     source = ctx.data_sources.add_pandas("opswh")
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         for doc in load_suites(stage):
@@ -90,9 +101,19 @@ def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> S
             definition = ctx.validation_definitions.add(
                 gx.ValidationDefinition(data=batch, suite=suite, name=doc["name"])
             )
+            checkpoint = ctx.checkpoints.add(
+                gx.Checkpoint(
+                    name=doc["name"],
+                    validation_definitions=[definition],
+                    result_format="SUMMARY",
+                )
+            )
             for d in days:
                 df = con.execute(f"select * from {meta['table']} where {meta['partition_column']} = ?", [d]).df()
-                result = definition.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+                run = checkpoint.run(
+                    batch_parameters={"dataframe": df}, run_id=gx.RunIdentifier(run_name=f"{run_id} {doc['name']} {d}")
+                )
+                result = next(iter(run.run_results.values()))
                 report.validated += 1
                 (out / f"{doc['name']}_{d}.json").write_text(json.dumps(result.to_json_dict(), indent=1, default=str))
                 for r in result.results:
@@ -115,15 +136,22 @@ def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> S
                             str(observed)[:300],
                         )
                     )
+    ctx.build_data_docs(site_names=["opswh"])  # once per stage: the index is rebuilt on every build
     (out / "_report.json").write_text(
         json.dumps(
-            {"stage": stage, "validated": report.validated, "findings": [f.__dict__ for f in report.findings]}, indent=1
+            {
+                "stage": stage,
+                "validated": report.validated,
+                "data_docs": report.data_docs,
+                "findings": [f.__dict__ for f in report.findings],
+            },
+            indent=1,
         )
     )
     if report.critical:
         raise QualityGateError(
-            f"{len(report.critical)} critical expectation(s) failed in stage {stage}; "
-            f"nothing is published. Results: {out}\n" + "\n".join(map(str, report.critical[:20]))
+            f"{len(report.critical)} critical expectation(s) failed in stage {stage}; nothing is published. "
+            f"Data Docs: {report.data_docs}\n" + "\n".join(map(str, report.critical[:20]))
         )
     return report
 
