@@ -307,3 +307,31 @@ def test_non_utf8_json_line_is_quarantined_and_the_rest_loads(tmp_path, warehous
     assert (r.loaded, r.rejected) == (good, 1)
     line, reason = warehouse.execute("select _line, reason from raw.raw_rejects").fetchall()[0]
     assert (line, reason) == (good + 1, "not UTF-8 text")
+
+
+def test_parquet_partition_loads_typed_and_quarantines_bad_rows(tmp_path, warehouse) -> None:
+    import duckdb as ddb
+
+    paths = simulate(tmp_path, days=1, scale="tiny", events_format="parquet")
+    part = paths.partition("events", START)
+    f = part / "part-0000.parquet"
+    ddb.execute(f"""
+        copy (select * replace (case when row_number() over () = 3 then null else event_id end as event_id,
+                                case when row_number() over () = 4 then event_at + interval 400 day
+                                     else event_at end as event_at)
+              from read_parquet('{f}')) to '{tmp_path}/fixed.parquet' (format parquet)""")
+    shutil.move(tmp_path / "fixed.parquet", f)
+    write_marker(part, "events", START)
+    r = load_partition(warehouse, paths, "events", START)
+    assert r.rejected == 2 and r.landed == r.loaded + r.rejected
+    got = warehouse.execute("select _line, column_name, reason, record from raw.raw_rejects order by _line").fetchall()
+    assert [(line, col) for line, col, _, _ in got] == [(3, "event_id"), (4, "event_at")]
+    assert "null key" in got[0][2] and "in the future" in got[1][2]
+    assert '"device_id":' in got[0][3]  # the record shows the row as landed
+    types = dict(
+        warehouse.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'events'"
+        ).fetchall()
+    )
+    assert types["event_at"] == "TIMESTAMP"

@@ -362,7 +362,7 @@ def _csv_header(feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResul
 def _csv_columns(feed: contract.Feed, header: list[str], alias: str = "") -> str:
     return ", ".join(
         (
-            f'{alias}"{c.name}", {alias}"{c.name}"::varchar as "_raw_{c.name}"'
+            f'{alias}"{c.name}", null::varchar as "_raw_{c.name}"'  # typed by the reader, which rejects bad values
             if c.name in header
             else f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"'
         )
@@ -540,22 +540,24 @@ def _json_errors(path: Path, lines: list[int]) -> dict[int, tuple[str, str]]:
 def _parse_parquet(
     con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
 ) -> str:
-    present = [
-        r[0]
-        for r in con.execute(
-            "select name from parquet_schema(?) where num_children is null or name != 'duckdb_schema'", [str(lf.path)]
+    types = dict(
+        con.execute(
+            f"select column_name, column_type from (describe select * from read_parquet('{lf.path}', "
+            "hive_partitioning = false))"
         ).fetchall()
-    ]
+    )
+    present = list(types)
     _missing_required(feed, present, lf, "column")
     _note_extra(feed, present, rel, result)
-    sel = ", ".join(
-        (
-            f'try_cast("{c.name}" as {c.type}) as "{c.name}", "{c.name}"::varchar as "_raw_{c.name}"'
-            if c.name in present
-            else f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"'
-        )
-        for c in feed.columns
-    )
+
+    def column(c: contract.Column) -> str:
+        if c.name not in types:
+            return f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"'
+        if types[c.name].replace(" ", "").upper() == c.type.replace(" ", "").upper():
+            return f'"{c.name}", null::varchar as "_raw_{c.name}"'  # already the contract's type
+        return f'try_cast("{c.name}" as {c.type}) as "{c.name}", "{c.name}"::varchar as "_raw_{c.name}"'
+
+    sel = ", ".join(column(c) for c in feed.columns)
     return (
         f"select {sel}, '{rel}' as _file, file_row_number + 1 as _line, null::varchar as _parse_column, "
         f"null::varchar as _parse_error, null::varchar as _record "
@@ -627,7 +629,7 @@ def _rejects_sql(feed: contract.Feed, checked: str) -> str:
     """The failing rows of ``_checks_sql`` as raw_rejects rows: column, reason and the record as landed."""
     record = (
         "coalesce(_record, to_json({"
-        + ", ".join(f"'{c.name}': \"_raw_{c.name}\"" for c in feed.columns)
+        + ", ".join(f'\'{c.name}\': coalesce("_raw_{c.name}", "{c.name}"::varchar)' for c in feed.columns)
         + "})::varchar)"
     )
     return (
