@@ -92,15 +92,9 @@ def platform_ops_daily() -> None:
     @task(pool=WRITER_POOL)
     def validate_raw(r: dict) -> dict:
         """Great Expectations on the raw partitions of the run (critical failures stop the run)."""
-        from opswh.quality import validate_stage
+        from opswh.pipeline import validate
 
-        report = validate_stage(_paths(), "raw", _days(r).days, r["run_id"])
-        print(f"GX Data Docs: {report.data_docs}")
-        return {
-            "validated": report.validated,
-            "warnings": [str(f) for f in report.warnings],
-            "data_docs": report.data_docs,
-        }
+        return validate(_paths(), "raw", _days(r), r["run_id"])
 
     @task(pool=WRITER_POOL)
     def dbt_build(r: dict) -> dict:
@@ -112,15 +106,9 @@ def platform_ops_daily() -> None:
     @task(pool=WRITER_POOL)
     def validate_marts(r: dict) -> dict:
         """Great Expectations on the marts of the run's days, before anything is published."""
-        from opswh.quality import validate_stage
+        from opswh.pipeline import validate
 
-        report = validate_stage(_paths(), "marts", _days(r).days, r["run_id"])
-        print(f"GX Data Docs: {report.data_docs}")
-        return {
-            "validated": report.validated,
-            "warnings": [str(f) for f in report.warnings],
-            "data_docs": report.data_docs,
-        }
+        return validate(_paths(), "marts", _days(r), r["run_id"])
 
     @task(pool=WRITER_POOL)
     def publish(r: dict) -> dict:

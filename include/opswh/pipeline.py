@@ -120,6 +120,17 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False) -> dict:
     }
 
 
+def validate(paths: Paths, stage: str, days: DayRange, run_id: str) -> dict:
+    """Run the Great Expectations suites of a stage; raises QualityGateError on a critical failure."""
+    from opswh.quality import validate_stage
+
+    report = validate_stage(paths, stage, days.days, run_id)
+    print(f"GX Data Docs: {report.data_docs}")
+    for finding in report.warnings:
+        print(f"warning: {finding}")
+    return {"validated": report.validated, "warnings": [str(f) for f in report.warnings], "data_docs": report.data_docs}
+
+
 def publish(paths: Paths, days: DayRange, run_id: str) -> dict:
     from opswh.publish import publish_snapshot
 
