@@ -27,6 +27,8 @@ from opswh.pipeline import WRITER_POOL
 REPORTING_TZ = os.environ.get("OPSWH_REPORTING_TZ", "Asia/Shanghai")
 # The first day the daily schedule covers; earlier history is loaded with one range run.
 SCHEDULE_START = pendulum.parse(os.environ.get("OPSWH_SCHEDULE_START", "2026-01-01"), tz=REPORTING_TZ)
+# How long a run waits for its landing markers before it fails (a source that never delivers).
+LANDING_TIMEOUT = int(os.environ.get("OPSWH_LANDING_TIMEOUT_S", str(6 * 3600)))
 
 
 def _paths():
@@ -65,7 +67,7 @@ def platform_ops_daily() -> None:
         r = day_range(context.get("data_interval_start"), context.get("data_interval_end"), dag_run.conf)
         return {"start": r.start.isoformat(), "end": r.end.isoformat(), "run_id": dag_run.run_id}
 
-    @task.sensor(poke_interval=30, timeout=6 * 3600, mode="reschedule")
+    @task.sensor(poke_interval=30, timeout=LANDING_TIMEOUT, mode="reschedule")
     def wait_for_landing(r: dict):
         """Wait until every feed has written its completion marker for every day of the run."""
         from airflow.sdk import PokeReturnValue

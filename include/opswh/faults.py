@@ -9,7 +9,8 @@ with the file, the affected lines and the outcome the warehouse must produce:
 - ``repaired``: loaded once, duplicates counted and removed;
 - ``quarantined``: the broken rows go to ``raw_rejects`` with a reason, the rest loads;
 - ``loaded``: loaded intact (with a warning where the shape changed);
-- ``load_fails``: the partition's load fails with a message naming the problem.
+- ``load_fails``: the partition's load fails with a message naming the problem;
+- ``gate_stops``: the rows load, and the quality gate stops the run before publishing.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ FAULTS: dict[str, str] = {
     "non_utf8": "A merchant name in Latin-1 bytes that are not UTF-8.",
     "long_strings": "A 5,000-character nickname in registrations (the contract allows 256).",
     "chinese_text": "Merchant names with Chinese text, quotes, commas and emoji (must load intact).",
+    "unknown_channel": "Ad spend for a channel that is not in that day's channel catalogue (caught by the quality gate).",
 }
 # Applied in this order: late events first (they remove lines, which would shift the line
 # numbers other faults record), text edits before byte edits, and the byte-identical copy
@@ -347,6 +349,30 @@ class _Injector:
         shutil.rmtree(self.part("content_items", dt))
         self.record("missing_partition", "content_items", dt, "load_fails", "partition folder not delivered")
 
+    def unknown_channel(self) -> None:
+        t = self.target("ad_spend")
+        if not t:
+            return self.skipped("unknown_channel", "ad_spend", "no ad spend")
+        dt, f = t
+        rows = _read_csv(f)
+        new = list(rows[1])
+        h = rows[0]
+        new[h.index("channel")] = "tiktok_ads_cn"
+        new[h.index("account_id")] = "acct_tiktok_ads_cn"
+        new[h.index("campaign_id")] = "tiktok_ads_cn_c1"
+        rows.append(new)
+        _write_csv(f, rows)
+        self.remark(f, "ad_spend", dt)
+        self.record(
+            "unknown_channel",
+            "ad_spend",
+            dt,
+            "gate_stops",
+            "channel tiktok_ads_cn not in the catalogue",
+            f,
+            [len(rows)],
+        )
+
     def chinese_text(self) -> None:
         t = self.target("merchants", 3)
         if not t:
@@ -388,7 +414,7 @@ class _Injector:
 def inject(landing: Path, start: date, days: int, faults: list[str]) -> list[dict]:
     """Apply the named faults to what the simulator wrote and write ``_faults.json``."""
     inj = _Injector(landing, start, days)
-    for name in faults:
+    for name in (n for n in ORDER if n in faults):  # the safe order, whatever order they were asked in
         getattr(inj, name)()
     out = [asdict(i) for i in inj.out]
     (landing / "_faults.json").write_text(json.dumps(out, indent=1, ensure_ascii=False))

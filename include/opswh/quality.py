@@ -1,7 +1,10 @@
 """Great Expectations between the steps: validate one stage's suites, one partition at a time.
 
 Suites are reviewed JSON in ``expectations/suites/`` (GX's suite format plus, in ``meta``, the
-table, the partition column and the stage they guard). GX 1.x has no working DuckDB SQL
+stage they guard and what they read: a ``table`` and its ``partition_column``, or a ``query``
+with the tokens ``$day``, ``$upper`` (the end of the day plus clock skew, UTC), ``$launch`` and
+``$tz``). A suite with ``meta.volume`` gets the parameters ``volume_min`` and ``volume_max``:
+a band around the median row count of the previous days' partitions (a volume anomaly check). GX 1.x has no working DuckDB SQL
 engine, so each partition is pulled from DuckDB as a DataFrame and validated with GX's pandas
 data source; GX is imported once per stage. Each expectation carries ``meta.severity``:
 ``critical`` stops the run before publishing, ``warning`` is recorded and shown.
@@ -109,9 +112,11 @@ def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> S
                 )
             )
             for d in days:
-                df = con.execute(f"select * from {meta['table']} where {meta['partition_column']} = ?", [d]).df()
+                df = con.execute(_partition_sql(meta, d)).df()
                 run = checkpoint.run(
-                    batch_parameters={"dataframe": df}, run_id=gx.RunIdentifier(run_name=f"{run_id} {doc['name']} {d}")
+                    batch_parameters={"dataframe": df},
+                    expectation_parameters=_parameters(con, meta, d),
+                    run_id=gx.RunIdentifier(run_name=f"{run_id} {doc['name']} {d}"),
                 )
                 result = next(iter(run.run_results.values()))
                 report.validated += 1
@@ -154,6 +159,38 @@ def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> S
             f"Data Docs: {report.data_docs}\n" + "\n".join(map(str, report.critical[:20]))
         )
     return report
+
+
+def _partition_sql(meta: dict, d: date) -> str:
+    """The rows a suite validates for day ``d``."""
+    from opswh.settings import FUTURE_SKEW, LAUNCH_DATE, REPORTING_TZ, day_bounds_utc
+
+    if "query" in meta:
+        upper = (day_bounds_utc(d)[1] + FUTURE_SKEW).isoformat(sep=" ")
+        return (
+            meta["query"]
+            .replace("$day", f"date '{d}'")
+            .replace("$upper", f"timestamp '{upper}'")
+            .replace("$launch", f"timestamp '{LAUNCH_DATE}'")
+            .replace("$tz", f"'{REPORTING_TZ}'")
+        )
+    return f"select * from {meta['table']} where {meta['partition_column']} = date '{d}'"
+
+
+def _parameters(con, meta: dict, d: date) -> dict:
+    """Suite parameters for day ``d``: the volume band learned from the previous days."""
+    volume = meta.get("volume")
+    if not volume:
+        return {}
+    rows = con.execute(
+        f"select count(*) from {meta['table']} where {meta['partition_column']} >= date '{d}' - ? "
+        f"and {meta['partition_column']} < date '{d}' group by {meta['partition_column']}",
+        [volume.get("lookback_days", 7)],
+    ).fetchall()
+    if len(rows) < volume.get("min_history", 3):
+        return {"volume_min": 0, "volume_max": 10**15}  # not enough history to learn a band yet
+    median = sorted(r[0] for r in rows)[len(rows) // 2]
+    return {"volume_min": int(median * volume.get("low", 0.5)), "volume_max": int(median * volume.get("high", 2.0)) + 1}
 
 
 def _safe(s: str) -> str:
