@@ -84,7 +84,7 @@ def platform_ops_daily() -> None:
         """Load one source system's partitions into raw."""
         from opswh.pipeline import load_source
 
-        return load_source(_paths(), source, _days(r))
+        return load_source(_paths(), source, _days(r), run_id=r["run_id"])
 
     @task_group
     def load_raw(r: dict) -> None:

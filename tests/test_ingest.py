@@ -67,6 +67,11 @@ def test_every_load_reconciles(faulted) -> None:
         "select count(*) from raw.load_log where status = 'loaded' and landed != loaded + rejected + deduplicated"
     ).fetchall()[0][0]
     assert logged == 0
+    per_source = con.execute(
+        "select source, sum(landed), sum(unaccounted) from raw.reconciliation group by source order by source"
+    ).fetchall()
+    assert [r[0] for r in per_source] == sorted(contract.SOURCES)
+    assert all(landed > 0 and unaccounted == 0 for _, landed, unaccounted in per_source)
 
 
 @pytest.mark.parametrize(

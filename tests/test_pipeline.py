@@ -74,6 +74,24 @@ def test_publish_refuses_an_empty_marts_schema(tmp_path) -> None:
     assert not paths.published.exists()
 
 
+KPI_SUITE = {
+    "name": "kpi_test",
+    "meta": {"stage": "marts", "table": "marts.fct_kpi_daily", "partition_column": "date_day"},
+    "expectations": [
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "dau", "min_value": 1},
+            "meta": {"severity": "critical"},
+        },
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "gmv", "min_value": 60},
+            "meta": {"severity": "warning"},
+        },
+    ],
+}
+
+
 def test_quality_gate_stops_on_critical_and_records_warnings(tmp_path) -> None:
     from opswh.quality import QualityGateError, validate_stage
 
@@ -85,12 +103,12 @@ def test_quality_gate_stops_on_critical_and_records_warnings(tmp_path) -> None:
             "create table marts.fct_kpi_daily as select date '2026-09-01' as date_day, 10 as dau, "
             "100.0 as gmv union all select date '2026-09-02', 0, 50.0"
         )
-    report = validate_stage(paths, "marts", [date(2026, 9, 1)], "ok-run")
+    report = validate_stage(paths, "marts", [date(2026, 9, 1)], "ok-run", suites=[KPI_SUITE])
     assert report.validated == 1 and not report.findings
-    with pytest.raises(QualityGateError, match=r"critical.*\n.*marts_kpi_daily 2026-09-02.*dau"):
-        validate_stage(paths, "marts", [date(2026, 9, 2)], "bad-run")
+    with pytest.raises(QualityGateError, match=r"critical.*\n.*kpi_test 2026-09-02.*dau"):
+        validate_stage(paths, "marts", [date(2026, 9, 2)], "bad-run", suites=[KPI_SUITE])
     saved = json.loads(next((paths.gx_dir / "results").glob("bad-run/marts/_report.json")).read_text())
-    assert saved["findings"][0]["severity"] == "critical"
+    assert sorted((f["severity"], f["column"]) for f in saved["findings"]) == [("critical", "dau"), ("warning", "gmv")]
 
 
 def test_quality_gate_builds_data_docs(tmp_path) -> None:
@@ -101,7 +119,7 @@ def test_quality_gate_builds_data_docs(tmp_path) -> None:
     with duckdb.connect(str(paths.warehouse)) as con:
         con.execute("create schema marts")
         con.execute("create table marts.fct_kpi_daily as select date '2026-09-01' as date_day, 10 as dau, 1.0 as gmv")
-    report = validate_stage(paths, "marts", [date(2026, 9, 1)], "docs-run")
+    report = validate_stage(paths, "marts", [date(2026, 9, 1)], "docs-run", suites=[KPI_SUITE])
     index = paths.gx_dir / "data_docs" / "docs-run" / "marts" / "index.html"
     assert report.data_docs == str(index) and index.exists()
-    assert "marts_kpi_daily" in index.read_text()
+    assert "kpi_test" in index.read_text()

@@ -47,6 +47,7 @@ class LoadResult:
     feed: str
     dt: str
     load_id: str
+    run_id: str | None = None
     landed: int = 0
     loaded: int = 0
     rejected: int = 0
@@ -81,6 +82,25 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             load_id varchar, feed varchar, _dt date, status varchar, landed bigint, loaded bigint,
             rejected bigint, deduplicated bigint, duplicate_keys bigint, files varchar[], duplicate_files varchar[],
             extra_columns varchar[], message varchar, started_at timestamp, finished_at timestamp)""")
+    con.execute("alter table raw.load_log add column if not exists run_id varchar")
+    sources = ", ".join(f"('{f.name}', '{f.source}')" for f in contract.FEEDS)
+    con.execute(f"""
+        create or replace view raw.reconciliation as
+        -- Per pipeline run, source system and day: every landed row is loaded, rejected or deduplicated.
+        select
+            log.run_id,
+            feeds.source,
+            log._dt,
+            count(*) as feeds_loaded,
+            sum(log.landed) as landed,
+            sum(log.loaded) as loaded,
+            sum(log.rejected) as rejected,
+            sum(log.deduplicated) as deduplicated,
+            sum(log.landed) - sum(log.loaded) - sum(log.rejected) - sum(log.deduplicated) as unaccounted
+        from raw.load_log as log
+        inner join (values {sources}) as feeds (feed, source) on log.feed = feeds.feed
+        where log.status = 'loaded'
+        group by log.run_id, feeds.source, log._dt""")
 
 
 def load_partition(
@@ -91,12 +111,16 @@ def load_partition(
     max_reject_share: float = DEFAULT_MAX_REJECT_SHARE,
     load_id: str | None = None,
     min_rejects: int = DEFAULT_MIN_REJECTS,
+    run_id: str | None = None,
 ) -> LoadResult:
-    """Load one partition of one feed. Raises LoadError (or LandingError) and changes nothing when refused."""
+    """Load one partition of one feed. Raises LoadError (or LandingError) and changes nothing when refused.
+
+    ``raw.load_log`` keeps one row per load attempt (tagged with the pipeline's ``run_id``), so
+    ``raw.reconciliation`` can account for every run."""
     feed = contract.get_feed(feed_name)
     load_id = load_id or uuid.uuid4().hex[:12]
     started = _utcnow()
-    result = LoadResult(feed.name, dt.isoformat(), load_id)
+    result = LoadResult(feed.name, dt.isoformat(), load_id, run_id=run_id)
     ensure_schema(con)
     try:
         landed = read_marker(paths.partition(feed.name, dt))
@@ -111,7 +135,7 @@ def load_partition(
             )
         except _NotReadableByDuckDB as e:  # rolled back; parse that file line by line this time
             line_by_line.add(e.path)
-            result = LoadResult(feed.name, dt.isoformat(), load_id)
+            result = LoadResult(feed.name, dt.isoformat(), load_id, run_id=run_id)
 
 
 class _NotReadableByDuckDB(Exception):
@@ -136,7 +160,6 @@ def _load_transaction(
     try:
         con.execute(f"delete from raw.{feed.name} where _dt = ?", [dt])
         con.execute("delete from raw.raw_rejects where feed = ? and _dt = ?", [feed.name, dt])
-        con.execute("delete from raw.load_log where feed = ? and _dt = ?", [feed.name, dt])
         _load_files(con, feed, dt, landed, result, paths, stamp, line_by_line)
         result.reject_reasons = dict(
             con.execute(
@@ -153,7 +176,9 @@ def _load_transaction(
             result.warnings.append(f"{result.duplicate_keys} rows repeat a key ({keys}); staging keeps one")
         _check_counts(result, max_reject_share, min_rejects, con)
         con.execute(
-            "insert into raw.load_log values (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.load_log (load_id, feed, _dt, status, landed, loaded, rejected, deduplicated, "
+            "duplicate_keys, files, duplicate_files, extra_columns, message, started_at, finished_at, run_id) "
+            "values (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,
                 feed.name,
@@ -169,6 +194,7 @@ def _load_transaction(
                 "; ".join(result.warnings) or None,
                 started,
                 _utcnow(),
+                result.run_id,
             ],
         )
         con.execute("commit")
@@ -206,7 +232,8 @@ def _check_counts(
 
 def _log_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, message: str, started: datetime) -> None:
     con.execute(
-        "insert into raw.load_log values (?, ?, ?, 'failed', ?, null, null, null, null, ?, ?, ?, ?, ?, ?)",
+        "insert into raw.load_log (load_id, feed, _dt, status, landed, files, duplicate_files, extra_columns, "
+        "message, started_at, finished_at, run_id) values (?, ?, ?, 'failed', ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             result.feed,
@@ -218,6 +245,7 @@ def _log_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, message: st
             message,
             started,
             _utcnow(),
+            result.run_id,
         ],
     )
 

@@ -72,7 +72,9 @@ def missing_partitions(paths: Paths, days: DayRange) -> list[str]:
     ]
 
 
-def load_source(paths: Paths, source: str, days: DayRange, max_reject_share: float | None = None) -> dict:
+def load_source(
+    paths: Paths, source: str, days: DayRange, max_reject_share: float | None = None, run_id: str | None = None
+) -> dict:
     """Load every feed of one source system for the range; fail after trying them all if any failed."""
     import duckdb
 
@@ -88,7 +90,7 @@ def load_source(paths: Paths, source: str, days: DayRange, max_reject_share: flo
         for feed in contract.feeds_of(source):
             for d in days.days:
                 try:
-                    r = load_partition(con, paths, feed.name, d, max_reject_share=share)
+                    r = load_partition(con, paths, feed.name, d, max_reject_share=share, run_id=run_id)
                 except LandingError as e:
                     failures.append(str(e))
                     continue

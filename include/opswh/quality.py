@@ -64,8 +64,11 @@ def load_suites(stage: str) -> list[dict]:
     return [s for s in suites if s["meta"]["stage"] == stage]
 
 
-def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> StageReport:
-    """Run every suite of ``stage`` on each day's partition; raise QualityGateError on a critical failure."""
+def validate_stage(
+    paths: Paths, stage: str, days: list[date], run_id: str, suites: list[dict] | None = None
+) -> StageReport:
+    """Run every suite of ``stage`` (or the given ones) on each day's partition; raise QualityGateError
+    on a critical failure."""
     import duckdb
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -92,7 +95,7 @@ def validate_stage(paths: Paths, stage: str, days: list[date], run_id: str) -> S
     report.data_docs = str(docs / "index.html")
     source = ctx.data_sources.add_pandas("opswh")
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        for doc in load_suites(stage):
+        for doc in suites if suites is not None else load_suites(stage):
             meta = doc["meta"]
             suite = ExpectationSuite(name=doc["name"], meta=meta)
             for e in doc["expectations"]:
