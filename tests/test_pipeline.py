@@ -123,3 +123,22 @@ def test_quality_gate_builds_data_docs(tmp_path) -> None:
     index = paths.gx_dir / "data_docs" / "docs-run" / "marts" / "index.html"
     assert report.data_docs == str(index) and index.exists()
     assert "kpi_test" in index.read_text()
+
+
+def test_every_committed_suite_is_valid_for_great_expectations() -> None:
+    """A typo in a suite would fail every run at the gate: build each one with GX itself."""
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    from opswh.quality import load_suites
+
+    suites = load_suites("raw") + load_suites("marts")
+    assert len(suites) >= 9
+    for doc in suites:
+        suite = ExpectationSuite(name=doc["name"], meta=doc["meta"])
+        for e in doc["expectations"]:
+            assert e["meta"]["severity"] in ("critical", "warning"), (doc["name"], e["type"])
+            suite.add_expectation_configuration(
+                ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e["meta"])
+            )
+        assert ("table" in doc["meta"] and "partition_column" in doc["meta"]) or "query" in doc["meta"]
