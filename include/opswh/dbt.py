@@ -32,10 +32,8 @@ class DbtError(RuntimeError):
     """A dbt command failed; the message lists the failing nodes."""
 
 
-def run_dbt(paths: Paths, args: Sequence[str], vars: dict | None = None, check: bool = True) -> DbtResult:
+def run_dbt(paths: Paths, args: Sequence[str], check: bool = True) -> DbtResult:
     """``dbt <args>`` on the warehouse of ``paths``; raises DbtError listing failures when ``check``."""
-    import json
-
     from dbt.cli.main import dbtRunner
 
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
@@ -51,8 +49,6 @@ def run_dbt(paths: Paths, args: Sequence[str], vars: dict | None = None, check: 
         "--log-path",
         str(paths.logs / "dbt"),
     ]
-    if vars:
-        cli += ["--vars", json.dumps(vars)]
     try:
         res = dbtRunner().invoke(cli)
     finally:

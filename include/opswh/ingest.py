@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -62,9 +62,6 @@ class LoadResult:
     @property
     def reconciles(self) -> bool:
         return self.landed == self.loaded + self.rejected + self.deduplicated
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

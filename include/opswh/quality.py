@@ -17,7 +17,6 @@ import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from opswh.settings import REPO_ROOT, Paths
 
@@ -198,7 +197,3 @@ def _parameters(con, meta: dict, d: date) -> dict:
 
 def _safe(s: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)
-
-
-def suite_path(name: str) -> Path:
-    return SUITES_DIR / f"{name}.json"
