@@ -1,45 +1,34 @@
--- One row per reporting day: the headline numbers a dashboard's first page reads.
--- Test accounts are excluded everywhere. The monetization issue widens this table
--- (retention, ARPU, CAC, ROAS, week-over-week values) without changing these columns.
--- Incremental: each run rebuilds the last `lookback_days` days before the newest one it
--- holds, so late events and restated spend land in the right day.
-{{
-    config(
-        materialized='incremental',
-        unique_key='date_day',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
-    )
-}}
-with registrations as (
+-- One row per reporting day: the wide KPI table a dashboard's first page reads, assembled from
+-- the marts that own each number, with the same values one week earlier (`*_week_ago`) for
+-- week-over-week change. D1 / D7 retention and ROAS D7 are those of the registration cohort of
+-- 1 / 7 days before, which matures that day. Test accounts are excluded everywhere.
+with users as (
 
-    select * from {{ ref('stg_users__registrations') }}
+    select * from {{ ref('int_users_attributed') }}
 
 ),
 
-events as (
+active_users as (
 
-    select * from {{ ref('stg_events__events') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('stg_orders__orders') }}
+    select * from {{ ref('fct_active_users_daily') }}
 
 ),
 
-ad_spend as (
+revenue as (
 
-    select * from {{ ref('stg_channels__ad_spend') }}
+    select * from {{ ref('fct_revenue_daily') }}
 
 ),
 
-real_users as (
+channel_daily as (
 
-    select user_id
-    from registrations
-    where not is_test
+    select * from {{ ref('fct_channel_daily') }}
+
+),
+
+retention as (
+
+    select * from {{ ref('fct_retention_daily_cohorts') }}
 
 ),
 
@@ -48,89 +37,102 @@ new_users as (
     select
         registered_date as date_day,
         count(*) as new_users
-    from registrations
-    where not is_test
+    from users
     group by registered_date
 
 ),
 
-active_users as (
-
-    select
-        events.event_date as date_day,
-        count(distinct events.user_id) as dau
-    from events
-    inner join real_users on events.user_id = real_users.user_id
-    where events.event_type in ({{ quoted_list(var('active_event_types')) }})  -- noqa: LT05
-    group by events.event_date
-
-),
-
-placed_orders as (
-
-    select
-        orders.placed_date as date_day,
-        sum(case when not orders.is_cancelled then orders.gmv else 0 end) as gmv,
-        count(case when orders.is_cancelled then 1 end) as cancelled_orders
-    from orders
-    inner join real_users on orders.user_id = real_users.user_id
-    group by orders.placed_date
-
-),
-
-paid_orders as (
-
-    select
-        orders.paid_date as date_day,
-        count(distinct orders.order_id) as orders,
-        count(distinct orders.user_id) as paying_users
-    from orders
-    inner join real_users on orders.user_id = real_users.user_id
-    where orders.is_paid
-    group by orders.paid_date
-
-),
-
-spend as (
+acquisition as (
 
     select
         date_day,
-        sum(spend) as spend
-    from ad_spend
+        sum(spend) as spend,
+        sum(new_paying_users) as new_paying_users,
+        sum(revenue_d7) as revenue_d7
+    from channel_daily
     group by date_day
+
+),
+
+cohort_retention as (
+
+    select
+        registered_date,
+        sum(cohort_size) as cohort_size,
+        sum(retained_d1) as retained_d1,
+        sum(retained_d7) as retained_d7
+    from retention
+    group by registered_date
 
 ),
 
 days as (
 
     select date_day from active_users
+    where platform = 'all'
     union
     select date_day from new_users
+
+),
+
+daily as (
+
+    select
+        days.date_day,
+        coalesce(new_users.new_users, 0) as new_users,
+        coalesce(active_users.dau, 0) as dau,
+        coalesce(active_users.wau, 0) as wau,
+        coalesce(active_users.mau, 0) as mau,
+        active_users.stickiness,
+        coalesce(revenue.orders, 0) as orders,
+        coalesce(revenue.paying_users, 0) as paying_users,
+        coalesce(revenue.cancelled_orders, 0) as cancelled_orders,
+        cast(coalesce(revenue.gmv, 0) as decimal(18, 2)) as gmv,
+        cast(coalesce(revenue.net_revenue, 0) as decimal(18, 2)) as net_revenue,
+        cast(coalesce(revenue.platform_revenue, 0) as decimal(18, 2)) as platform_revenue,
+        revenue.arpu,
+        revenue.arppu,
+        cast(coalesce(acquisition.spend, 0) as decimal(18, 2)) as spend,
+        cast(coalesce(acquisition.new_paying_users, 0) as bigint) as new_paying_users,
+        cast(acquisition.spend / nullif(acquisition.new_paying_users, 0) as decimal(18, 4)) as cac,
+        cast(d7_cohort_acquisition.revenue_d7 / nullif(d7_cohort_acquisition.spend, 0) as double) as roas_d7,
+        cast(d1_cohort.retained_d1 / nullif(d1_cohort.cohort_size, 0) as double) as retention_d1,
+        cast(d7_cohort.retained_d7 / nullif(d7_cohort.cohort_size, 0) as double) as retention_d7
+    from days
+    left join new_users on days.date_day = new_users.date_day
+    left join active_users on days.date_day = active_users.date_day and active_users.platform = 'all'
+    left join revenue on days.date_day = revenue.date_day and revenue.is_day_total
+    left join acquisition on days.date_day = acquisition.date_day
+    left join acquisition as d7_cohort_acquisition
+        on d7_cohort_acquisition.date_day = {{ dbt.dateadd('day', -7, 'days.date_day') }}
+    left join cohort_retention as d1_cohort
+        on d1_cohort.registered_date = {{ dbt.dateadd('day', -1, 'days.date_day') }}
+    left join cohort_retention as d7_cohort
+        on d7_cohort.registered_date = {{ dbt.dateadd('day', -7, 'days.date_day') }}
 
 ),
 
 final as (
 
     select
-        days.date_day,
-        coalesce(new_users.new_users, 0) as new_users,
-        coalesce(active_users.dau, 0) as dau,
-        coalesce(paid_orders.orders, 0) as orders,
-        coalesce(paid_orders.paying_users, 0) as paying_users,
-        coalesce(placed_orders.cancelled_orders, 0) as cancelled_orders,
-        cast(coalesce(placed_orders.gmv, 0) as decimal(18, 2)) as gmv,
-        cast(coalesce(spend.spend, 0) as decimal(18, 2)) as spend
-    from days
-    left join new_users on days.date_day = new_users.date_day
-    left join active_users on days.date_day = active_users.date_day
-    left join placed_orders on days.date_day = placed_orders.date_day
-    left join paid_orders on days.date_day = paid_orders.date_day
-    left join spend on days.date_day = spend.date_day
-    {% if is_incremental() %}
-        where days.date_day >= (
-            select {{ dbt.dateadd('day', -var('lookback_days'), 'max(date_day)') }} from {{ this }}
-        )
-    {% endif %}
+        daily.*,
+        week_ago.new_users as new_users_week_ago,
+        week_ago.dau as dau_week_ago,
+        week_ago.mau as mau_week_ago,
+        week_ago.orders as orders_week_ago,
+        week_ago.paying_users as paying_users_week_ago,
+        week_ago.gmv as gmv_week_ago,
+        week_ago.net_revenue as net_revenue_week_ago,
+        week_ago.platform_revenue as platform_revenue_week_ago,
+        week_ago.spend as spend_week_ago,
+        week_ago.cac as cac_week_ago,
+        week_ago.roas_d7 as roas_d7_week_ago,
+        week_ago.arpu as arpu_week_ago,
+        week_ago.arppu as arppu_week_ago,
+        week_ago.retention_d1 as retention_d1_week_ago,
+        week_ago.retention_d7 as retention_d7_week_ago
+    from daily
+    left join daily as week_ago on week_ago.date_day = {{ dbt.dateadd('day', -7, 'daily.date_day') }}
 
 )
 

@@ -1,8 +1,28 @@
 -- One row per event: SDK re-sends share an event_id, and the earliest received copy is kept.
 -- event_at is UTC; event_date is the reporting day it happened, whatever partition it arrived in.
+-- Incremental, unlike the other staging models (views): a dozen models read events, and
+-- deduplicating and parsing the whole history on every build is what made the daily build
+-- slow. Each run recomputes the landing partitions (re)loaded since the last build, whatever
+-- their day (backfills and reloads included), and replaces them; an event already kept from
+-- another partition, which received it earlier, is not taken again. `dbt build --full-refresh`
+-- rebuilds from raw.
+{{
+    config(
+        materialized='incremental',
+        unique_key='delivered_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 with source as (
 
     select * from {{ source('events', 'events') }}
+    {% if is_incremental() %}
+        where _dt in (
+            select distinct _dt from {{ source('events', 'events') }}
+            where _loaded_at > (select max(loaded_at) from {{ this }})
+        )
+    {% endif %}
 
 ),
 
@@ -18,21 +38,45 @@ ranked as (
 
 ),
 
+{% if is_incremental() %}
+    kept_elsewhere as (
+
+        select event_id from {{ this }}
+        where delivered_date not in (select distinct _dt from source)
+
+    ),
+{% endif %}
+
 final as (
 
     select
-        event_id,
-        user_id,
-        device_id,
-        event_type,
-        properties,
-        {{ reporting_date('event_at') }} as event_date,
-        {{ reporting_date('received_at') }} as received_date,
-        event_at,
-        received_at,
-        _dt as delivered_date
+        ranked.event_id,
+        ranked.user_id,
+        ranked.device_id,
+        ranked.event_type,
+        json_extract_string(ranked.properties, '$.utm_source') as utm_source,
+        json_extract_string(ranked.properties, '$.utm_medium') as utm_medium,
+        json_extract_string(ranked.properties, '$.utm_campaign') as utm_campaign,
+        json_extract_string(ranked.properties, '$.content_id') as content_id,
+        json_extract_string(ranked.properties, '$.campaign_id') as campaign_id,
+        json_extract_string(ranked.properties, '$.coupon_id') as coupon_id,
+        cast(json_extract_string(ranked.properties, '$.points') as integer) as points,
+        ranked.properties,
+        {{ reporting_date('ranked.event_at') }} as event_date,
+        {{ reporting_date('ranked.received_at') }} as received_date,
+        ranked.event_at,
+        ranked.received_at,
+        ranked._dt as delivered_date,
+        ranked._loaded_at as loaded_at
     from ranked
-    where copy_rank = 1
+    {% if is_incremental() %}
+        left join kept_elsewhere on ranked.event_id = kept_elsewhere.event_id
+    {% endif %}
+    where
+        ranked.copy_rank = 1
+    {% if is_incremental() %}
+            and kept_elsewhere.event_id is null
+        {% endif %}
 
 )
 

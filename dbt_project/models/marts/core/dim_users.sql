@@ -1,0 +1,132 @@
+-- One row per real user, as of the newest activity day (snapshot_date): registration and
+-- channel, current lifecycle state, order history, RFM scores and segment, value tier.
+-- RFM: recency = days since the last paid order; frequency and monetary = paid orders and net
+-- spend in the trailing `rfm_window_days`. Each is scored 1-5 with ntile(5) over buyers, user_id
+-- breaking ties, 5 being most recent / most / highest. Users who never paid have no scores and
+-- the segment `no_orders`; every user has exactly one segment. Value tier by the percentile of
+-- lifetime net spend among buyers: top 10% high, next 40% medium, the rest low.
+with users as (
+
+    select * from {{ ref('int_users_attributed') }}
+
+),
+
+user_states as (
+
+    select * from {{ ref('int_user_states_daily') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('int_user_activity_daily') }}
+
+),
+
+as_of as (
+
+    select max(activity_date) as snapshot_date from activity
+
+),
+
+current_states as (
+
+    select
+        user_states.user_id,
+        user_states.user_state
+    from user_states
+    inner join as_of on user_states.date_day = as_of.snapshot_date
+
+),
+
+order_history as (
+
+    select
+        orders.user_id,
+        count(*) as orders,
+        sum(orders.net_revenue) as net_spend,
+        min(orders.paid_date) as first_order_date,
+        max(orders.paid_date) as last_order_date,
+        count(
+            case
+                when orders.paid_date > {{ dbt.dateadd('day', -var('rfm_window_days'), 'as_of.snapshot_date') }} then 1
+            end
+        ) as frequency,
+        sum(
+            case
+                when orders.paid_date > {{ dbt.dateadd('day', -var('rfm_window_days'), 'as_of.snapshot_date') }}
+                    then orders.net_revenue
+                else 0
+            end
+        ) as monetary
+    from orders
+    cross join as_of
+    where orders.is_paid and not orders.is_cancelled and orders.paid_date <= as_of.snapshot_date
+    group by orders.user_id
+
+),
+
+scored as (
+
+    select
+        order_history.*,
+        {{ dbt.datediff('order_history.last_order_date', 'as_of.snapshot_date', 'day') }}             as recency_days,
+        ntile(5) over (order by order_history.last_order_date asc, order_history.user_id asc) as recency_score,
+        ntile(5) over (order by order_history.frequency asc, order_history.user_id asc) as frequency_score,
+        ntile(5) over (order by order_history.monetary asc, order_history.user_id asc) as monetary_score,
+        percent_rank() over (order by order_history.net_spend asc, order_history.user_id asc) as net_spend_percentile
+    from order_history
+    cross join as_of
+
+),
+
+final as (
+
+    select
+        users.user_id,
+        users.first_touch_channel as channel,
+        users.platform,
+        users.region,
+        coalesce(current_states.user_state, 'new') as user_state,
+        case
+            when scored.user_id is null then 'no_orders'
+            when scored.recency_score >= 4 and scored.frequency_score >= 4 and scored.monetary_score >= 4
+                then 'champions'
+            when scored.recency_score >= 3 and scored.frequency_score >= 4 then 'loyal'
+            when scored.recency_score >= 4 and scored.orders = 1 then 'new_customers'
+            when scored.recency_score <= 2 and scored.frequency_score >= 3 then 'at_risk'
+            when scored.recency_score <= 2 then 'hibernating'
+            else 'needs_attention'
+        end as rfm_segment,
+        case
+            when scored.user_id is null then 'none'
+            when scored.net_spend_percentile >= 0.9 then 'high'
+            when scored.net_spend_percentile >= 0.5 then 'medium'
+            else 'low'
+        end as value_tier,
+        coalesce(scored.orders, 0) as orders,
+        cast(coalesce(scored.net_spend, 0) as decimal(18, 2)) as net_spend,
+        scored.recency_days,
+        coalesce(scored.frequency, 0) as frequency,
+        cast(coalesce(scored.monetary, 0) as decimal(18, 2)) as monetary,
+        scored.recency_score,
+        scored.frequency_score,
+        scored.monetary_score,
+        users.registered_date,
+        scored.first_order_date,
+        scored.last_order_date,
+        as_of.snapshot_date
+    from users
+    cross join as_of
+    left join current_states on users.user_id = current_states.user_id
+    left join scored on users.user_id = scored.user_id
+
+)
+
+select * from final

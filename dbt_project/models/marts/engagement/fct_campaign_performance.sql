@@ -1,0 +1,265 @@
+-- Grain: operations campaign x reporting day, from its start to its end (or the newest day).
+-- Treated users are the campaign's treatment group; a campaign that holds nobody out treats
+-- every eligible user (real users registered before it started) and has has_holdout = false
+-- and NULL lift, rather than a pre/post difference dressed up as an effect. Participants are
+-- real users with a campaign event that day (never a held-out user). Orders, GMV and
+-- platform revenue are those of all treated (and held-out) users that day, participants or not
+-- (intention to treat). Cost = coupon value of the orders the campaign funded + points it
+-- issued x the campaign's points unit cost.
+with campaigns as (
+
+    select * from {{ ref('stg_reference__campaigns') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('stg_reference__campaign_assignments') }}
+
+),
+
+users as (
+
+    select * from {{ ref('int_users_attributed') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_events__events') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('int_user_activity_daily') }}
+
+),
+
+as_of as (
+
+    select max(activity_date) as as_of_date from activity
+
+),
+
+groups as (
+
+    select
+        assignments.campaign_id,
+        assignments.user_id,
+        assignments.is_holdout
+    from assignments
+    inner join users on assignments.user_id = users.user_id
+    union all
+    select
+        campaigns.campaign_id,
+        users.user_id,
+        false as is_holdout
+    from campaigns
+    inner join users on campaigns.start_date > users.registered_date
+    where campaigns.campaign_id not in (select distinct assignments.campaign_id from assignments)
+
+),
+
+group_sizes as (
+
+    select
+        campaign_id,
+        count(case when not is_holdout then 1 end) as treated_users,
+        count(case when is_holdout then 1 end) as holdout_users
+    from groups
+    group by campaign_id
+
+),
+
+campaign_days as (
+
+    select
+        campaigns.campaign_id,
+        campaigns.points_unit_cost,
+        cast(unnest(generate_series(
+            campaigns.start_date, least(campaigns.end_date, as_of.as_of_date), interval 1 day
+        )) as date) as date_day
+    from campaigns
+    cross join as_of
+    where campaigns.start_date <= as_of.as_of_date
+
+),
+
+participation as (
+
+    select
+        events.campaign_id,
+        events.event_date as date_day,
+        count(distinct events.user_id) as participants,
+        sum(case when events.event_type = 'points_earn' then events.points else 0 end) as points_issued
+    from events
+    inner join users on events.user_id = users.user_id
+    left join groups on events.campaign_id = groups.campaign_id and events.user_id = groups.user_id
+    where
+        events.event_type in ('campaign_join', 'check_in', 'coupon_claim', 'points_earn')
+        and not coalesce(groups.is_holdout, false)
+    group by events.campaign_id, events.event_date
+
+),
+
+participants as (
+
+    select distinct
+        events.campaign_id,
+        events.event_date as date_day,
+        events.user_id
+    from events
+    inner join users on events.user_id = users.user_id
+    left join groups on events.campaign_id = groups.campaign_id and events.user_id = groups.user_id
+    where
+        events.event_type in ('campaign_join', 'check_in', 'coupon_claim', 'points_earn')
+        and not coalesce(groups.is_holdout, false)
+
+),
+
+coupons as (
+
+    select
+        campaign_id,
+        placed_date as date_day,
+        sum(discount) as coupon_cost
+    from orders
+    where campaign_id is not null and not is_cancelled
+    group by campaign_id, placed_date
+
+),
+
+group_orders as (
+
+    select
+        groups.campaign_id,
+        orders.placed_date as date_day,
+        count(case when not groups.is_holdout then 1 end) as treated_orders,
+        sum(case when not groups.is_holdout then orders.gmv else 0 end) as treated_gmv,
+        sum(case when not groups.is_holdout then orders.platform_revenue else 0 end) as treated_platform_revenue,
+        count(case when groups.is_holdout then 1 end) as holdout_orders,
+        sum(case when groups.is_holdout then orders.gmv else 0 end) as holdout_gmv,
+        sum(case when groups.is_holdout then orders.platform_revenue else 0 end) as holdout_platform_revenue
+    from groups
+    inner join orders on groups.user_id = orders.user_id
+    where orders.is_paid and not orders.is_cancelled
+    group by groups.campaign_id, orders.placed_date
+
+),
+
+participant_orders as (
+
+    select
+        participants.campaign_id,
+        participants.date_day,
+        count(*) as participant_orders,
+        sum(orders.gmv) as participant_gmv
+    from participants
+    inner join orders
+        on participants.user_id = orders.user_id and participants.date_day = orders.placed_date
+    where orders.is_paid and not orders.is_cancelled
+    group by participants.campaign_id, participants.date_day
+
+),
+
+joined as (
+
+    select
+        campaign_days.campaign_id,
+        campaign_days.date_day,
+        coalesce(group_sizes.treated_users + group_sizes.holdout_users, 0) as eligible_users,
+        coalesce(group_sizes.treated_users, 0) as treated_users,
+        coalesce(group_sizes.holdout_users, 0) as holdout_users,
+        coalesce(participation.participants, 0) as participants,
+        coalesce(participant_orders.participant_orders, 0) as participant_orders,
+        cast(coalesce(participant_orders.participant_gmv, 0) as decimal(18, 2)) as participant_gmv,
+        cast(coalesce(coupons.coupon_cost, 0) as decimal(18, 2)) as coupon_cost,
+        cast(coalesce(participation.points_issued, 0) * campaign_days.points_unit_cost as decimal(18, 2))
+            as points_cost,
+        coalesce(group_orders.treated_orders, 0) as treated_orders,
+        cast(coalesce(group_orders.treated_gmv, 0) as decimal(18, 2)) as treated_gmv,
+        cast(coalesce(group_orders.treated_platform_revenue, 0) as decimal(18, 2)) as treated_platform_revenue,
+        coalesce(group_orders.holdout_orders, 0) as holdout_orders,
+        cast(coalesce(group_orders.holdout_gmv, 0) as decimal(18, 2)) as holdout_gmv,
+        cast(coalesce(group_orders.holdout_platform_revenue, 0) as decimal(18, 2)) as holdout_platform_revenue,
+        coalesce(group_sizes.holdout_users > 0, false) as has_holdout
+    from campaign_days
+    left join group_sizes on campaign_days.campaign_id = group_sizes.campaign_id
+    left join participation
+        on campaign_days.campaign_id = participation.campaign_id and campaign_days.date_day = participation.date_day
+    left join participant_orders
+        on
+            campaign_days.campaign_id = participant_orders.campaign_id
+            and campaign_days.date_day = participant_orders.date_day
+    left join coupons
+        on campaign_days.campaign_id = coupons.campaign_id and campaign_days.date_day = coupons.date_day
+    left join group_orders
+        on campaign_days.campaign_id = group_orders.campaign_id and campaign_days.date_day = group_orders.date_day
+
+),
+
+per_user as (
+
+    select
+        *,
+        coupon_cost + points_cost as cost,
+        treated_orders / nullif(treated_users, 0) as orders_per_treated_user,
+        case when has_holdout then holdout_orders / nullif(holdout_users, 0) end as orders_per_holdout_user,
+        treated_gmv / nullif(treated_users, 0) as gmv_per_treated_user,
+        case when has_holdout then holdout_gmv / nullif(holdout_users, 0) end as gmv_per_holdout_user,
+        treated_platform_revenue / nullif(treated_users, 0) as platform_revenue_per_treated_user,
+        case when has_holdout then holdout_platform_revenue / nullif(holdout_users, 0) end
+            as platform_revenue_per_holdout_user
+    from joined
+
+),
+
+final as (
+
+    select
+        campaign_id,
+        eligible_users,
+        treated_users,
+        holdout_users,
+        participants,
+        cast(participants / nullif(treated_users, 0) as double) as participation_rate,
+        participant_orders,
+        participant_gmv,
+        coupon_cost,
+        points_cost,
+        cost,
+        treated_orders,
+        treated_gmv,
+        treated_platform_revenue,
+        holdout_orders,
+        holdout_gmv,
+        holdout_platform_revenue,
+        cast(orders_per_treated_user as double) as orders_per_treated_user,
+        cast(orders_per_holdout_user as double) as orders_per_holdout_user,
+        cast(gmv_per_treated_user as double) as gmv_per_treated_user,
+        cast(gmv_per_holdout_user as double) as gmv_per_holdout_user,
+        cast((orders_per_treated_user - orders_per_holdout_user) / nullif(orders_per_holdout_user, 0) as double)
+            as relative_lift_orders,
+        cast((gmv_per_treated_user - gmv_per_holdout_user) / nullif(gmv_per_holdout_user, 0) as double)
+            as relative_lift_gmv,
+        cast((orders_per_treated_user - orders_per_holdout_user) * treated_users as double) as incremental_orders,
+        cast((platform_revenue_per_treated_user - platform_revenue_per_holdout_user) * treated_users as double)
+            as incremental_platform_revenue,
+        cast(
+            ((platform_revenue_per_treated_user - platform_revenue_per_holdout_user) * treated_users - cost)
+            / nullif(cost, 0) as double
+        ) as campaign_roi,
+        has_holdout,
+        date_day
+    from per_user
+
+)
+
+select * from final

@@ -1,0 +1,307 @@
+-- Grain: reporting day x channel (the buyer's first-touch channel; `none` for merchant billing)
+-- x category (the order's; `membership` for membership charges), plus one day-total row per day
+-- (channel and category `all`, is_day_total) that carries the day's distinct paying users and
+-- the per-user ratios, which cannot be added up from the detail rows.
+-- Orders count on the day they were placed (paid, not cancelled); refunds on the day they were
+-- made; merchant billing on its billed day; membership charges on the day they occurred.
+-- net revenue = GMV - discounts - refunds; platform revenue = commission + transaction fees +
+-- advertising + value-added services + membership - refunded fees.
+-- Incremental: each run rebuilds the trailing `lookback_days` before the newest day it holds.
+{{
+    config(
+        materialized='incremental',
+        unique_key='date_day',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+with orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+refunds as (
+
+    select * from {{ ref('stg_orders__refunds') }}
+
+),
+
+merchant_billing as (
+
+    select * from {{ ref('stg_orders__merchant_billing') }}
+
+),
+
+merchants as (
+
+    select * from {{ ref('stg_reference__merchants') }}
+
+),
+
+membership_events as (
+
+    select * from {{ ref('stg_orders__membership_events') }}
+
+),
+
+users as (
+
+    select * from {{ ref('int_users_attributed') }}
+
+),
+
+active_users as (
+
+    select * from {{ ref('fct_active_users_daily') }}
+
+),
+
+order_lines as (
+
+    select
+        placed_date as date_day,
+        channel,
+        category,
+        user_id,
+        case when is_paid and not is_cancelled then order_id end as paid_order_id,
+        case when is_paid and not is_cancelled then user_id end as paying_user_id,
+        case when not is_cancelled then gmv else 0 end as gmv,
+        case when is_cancelled then gmv else 0 end as cancelled_gmv,
+        case when is_cancelled then 1 else 0 end as cancelled_orders,
+        case when not is_cancelled then discount else 0 end as discount,
+        0 as refunds,
+        case when not is_cancelled then commission else 0 end as commission,
+        case when not is_cancelled then transaction_fee else 0 end as transaction_fee,
+        0 as advertising,
+        0 as value_added_services,
+        0 as membership,
+        0 as fee_refunds
+    from orders
+
+),
+
+refund_lines as (
+
+    select
+        refunds.refunded_date as date_day,
+        orders.channel,
+        orders.category,
+        orders.user_id,
+        null as paid_order_id,
+        null as paying_user_id,
+        0 as gmv,
+        0 as cancelled_gmv,
+        0 as cancelled_orders,
+        0 as discount,
+        refunds.amount as refunds,
+        0 as commission,
+        0 as transaction_fee,
+        0 as advertising,
+        0 as value_added_services,
+        0 as membership,
+        refunds.fee_refund_amount as fee_refunds
+    from refunds
+    inner join orders on refunds.order_id = orders.order_id
+
+),
+
+billing_lines as (
+
+    select
+        merchant_billing.billed_date as date_day,
+        'none' as channel,
+        coalesce(merchants.category, 'unknown') as category,
+        null as user_id,
+        null as paid_order_id,
+        null as paying_user_id,
+        0 as gmv,
+        0 as cancelled_gmv,
+        0 as cancelled_orders,
+        0 as discount,
+        0 as refunds,
+        0 as commission,
+        0 as transaction_fee,
+        case when merchant_billing.service_type = 'advertising' then merchant_billing.amount else 0 end as advertising,
+        case when merchant_billing.service_type = 'value_added' then merchant_billing.amount else 0 end
+            as value_added_services,
+        0 as membership,
+        0 as fee_refunds
+    from merchant_billing
+    left join merchants on merchant_billing.merchant_id = merchants.merchant_id
+
+),
+
+membership_lines as (
+
+    select
+        membership_events.occurred_date as date_day,
+        users.first_touch_channel as channel,
+        'membership' as category,
+        membership_events.user_id,
+        null as paid_order_id,
+        null as paying_user_id,
+        0 as gmv,
+        0 as cancelled_gmv,
+        0 as cancelled_orders,
+        0 as discount,
+        0 as refunds,
+        0 as commission,
+        0 as transaction_fee,
+        0 as advertising,
+        0 as value_added_services,
+        membership_events.amount as membership,
+        0 as fee_refunds
+    from membership_events
+    inner join users on membership_events.user_id = users.user_id
+
+),
+
+lines as (
+
+    select * from order_lines
+    union all
+    select * from refund_lines
+    union all
+    select * from billing_lines
+    union all
+    select * from membership_lines
+
+),
+
+{%- set day_window %}
+    {% if is_incremental() %}
+        where date_day >= (
+            select {{ dbt.dateadd('day', -var('lookback_days'), 'max(date_day)') }} from {{ this }}
+        )
+    {% endif %}
+{%- endset %}
+
+detail as (
+
+    select
+        date_day,
+        channel,
+        category,
+        false as is_day_total,
+        count(distinct paid_order_id) as orders,
+        count(distinct paying_user_id) as paying_users,
+        sum(gmv) as gmv,
+        sum(cancelled_gmv) as cancelled_gmv,
+        sum(cancelled_orders) as cancelled_orders,
+        sum(discount) as discount,
+        sum(refunds) as refunds,
+        sum(commission) as commission,
+        sum(transaction_fee) as transaction_fee,
+        sum(advertising) as advertising,
+        sum(value_added_services) as value_added_services,
+        sum(membership) as membership,
+        sum(fee_refunds) as fee_refunds
+    from lines
+    {{ day_window }}
+    group by date_day, channel, category
+
+),
+
+day_totals as (
+
+    select
+        date_day,
+        'all' as channel,
+        'all' as category,
+        true as is_day_total,
+        count(distinct paid_order_id) as orders,
+        count(distinct paying_user_id) as paying_users,
+        sum(gmv) as gmv,
+        sum(cancelled_gmv) as cancelled_gmv,
+        sum(cancelled_orders) as cancelled_orders,
+        sum(discount) as discount,
+        sum(refunds) as refunds,
+        sum(commission) as commission,
+        sum(transaction_fee) as transaction_fee,
+        sum(advertising) as advertising,
+        sum(value_added_services) as value_added_services,
+        sum(membership) as membership,
+        sum(fee_refunds) as fee_refunds
+    from lines
+    {{ day_window }}
+    group by date_day
+
+),
+
+combined as (
+
+    select * from detail
+    union all
+    select * from day_totals
+
+),
+
+amounts as (
+
+    select
+        combined.date_day,
+        combined.channel,
+        combined.category,
+        combined.orders,
+        combined.paying_users,
+        cast(combined.cancelled_orders as bigint) as cancelled_orders,
+        case when combined.is_day_total then active_users.dau end as dau,
+        case when combined.is_day_total then active_users.mau end as mau,
+        cast(combined.gmv as decimal(18, 2)) as gmv,
+        cast(combined.cancelled_gmv as decimal(18, 2)) as cancelled_gmv,
+        cast(combined.discount as decimal(18, 2)) as discount,
+        cast(combined.refunds as decimal(18, 2)) as refunds,
+        cast(combined.gmv - combined.discount - combined.refunds as decimal(18, 2)) as net_revenue,
+        cast(combined.commission as decimal(18, 2)) as commission,
+        cast(combined.transaction_fee as decimal(18, 2)) as transaction_fee,
+        cast(combined.advertising as decimal(18, 2)) as advertising,
+        cast(combined.value_added_services as decimal(18, 2)) as value_added_services,
+        cast(combined.membership as decimal(18, 2)) as membership,
+        cast(combined.fee_refunds as decimal(18, 2)) as fee_refunds,
+        cast(
+            combined.commission + combined.transaction_fee + combined.advertising + combined.value_added_services
+            + combined.membership - combined.fee_refunds
+            as decimal(18, 2)
+        ) as platform_revenue,
+        combined.is_day_total
+    from combined
+    left join active_users on combined.date_day = active_users.date_day and active_users.platform = 'all'
+
+),
+
+final as (
+
+    select
+        channel,
+        category,
+        orders,
+        paying_users,
+        cancelled_orders,
+        dau,
+        mau,
+        gmv,
+        cancelled_gmv,
+        discount,
+        refunds,
+        net_revenue,
+        commission,
+        transaction_fee,
+        advertising,
+        value_added_services,
+        membership,
+        fee_refunds,
+        platform_revenue,
+        cast(gmv / nullif(orders, 0) as decimal(18, 2)) as aov,
+        cast(platform_revenue / nullif(gmv, 0) as double) as take_rate,
+        cast(paying_users / nullif(dau, 0) as double) as pay_rate,
+        cast(platform_revenue / nullif(mau, 0) as decimal(18, 4)) as arpu,
+        cast(platform_revenue / nullif(paying_users, 0) as decimal(18, 4)) as arppu,
+        cast(platform_revenue / nullif(dau, 0) as decimal(18, 4)) as arpdau,
+        is_day_total,
+        date_day
+    from amounts
+
+)
+
+select * from final
