@@ -26,7 +26,7 @@ def built(tmp_path_factory):
             except LandingError:
                 pass
     con.close()
-    run_dbt(paths, ["build", "--select", "+staging"])
+    run_dbt(paths, ["build", "--select", "+staging", "--indirect-selection", "cautious"])
     manifest = json.loads((paths.landing / "_faults.json").read_text())
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     yield con, manifest, paths
@@ -92,10 +92,11 @@ def test_orders_are_one_row_each_at_their_latest_status(built) -> None:
 
 
 def test_kpi_mart_builds_with_its_hand_computed_unit_test(built) -> None:
-    """`dbt build --select fct_kpi_daily` runs the model's unit test (hand-computed fixture) first."""
+    """`dbt build --select +fct_kpi_daily` runs the unit tests (hand-computed fixtures) of the KPI
+    table and everything it is built from, then the marts."""
     con, _, paths = built
     con.close()  # dbt writes to the warehouse; this is the module's last test
-    assert run_dbt(paths, ["build", "--select", "fct_kpi_daily"]).success
+    assert run_dbt(paths, ["build", "--select", "+fct_kpi_daily", "--indirect-selection", "cautious"]).success
     with duckdb.connect(str(paths.warehouse), read_only=True) as fresh:
         days, dau = fresh.execute("select count(*), min(dau) from marts.fct_kpi_daily").fetchall()[0]
     assert days == 3 and dau > 0

@@ -307,6 +307,16 @@ def query(sql: Annotated[str, typer.Argument(help="A read-only SQL query over th
         console.print(f"({len(rows):,} rows; first 200 shown)")
 
 
+@app.command("report")
+def report_command() -> None:
+    """KPIs of the last 7 days, spend, CAC and ROAS by channel, and campaign lift, from the published marts."""
+    paths = settings.paths()
+    if not paths.published.exists():
+        err.print(f"[red]No published marts at {paths.published}[/]: run `opswh run` or `opswh demo` first.")
+        raise typer.Exit(1)
+    _kpi_summary(paths)
+
+
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(help="Days to simulate, ending yesterday.")] = 60,
@@ -353,7 +363,7 @@ def demo(
         raise typer.Exit(1)
     scheduled = [r for r in result if r.run_type == "scheduled"]
     console.print(f"[green]history run {history} and {len(scheduled)} scheduled daily runs succeeded[/]")
-    console.rule("[bold]4. KPIs of the last 7 days (published marts)")
+    console.rule("[bold]4. KPIs of the last 7 days, channels and campaigns (published marts)")
     _kpi_summary(paths)
     from opswh.dbt import run_dbt
 
@@ -376,15 +386,11 @@ def demo(
 def _kpi_summary(paths) -> None:
     import duckdb
 
+    from opswh import report
+
     with duckdb.connect(str(paths.published), read_only=True) as con:
-        rows = con.execute(
-            "select date_day, new_users, dau, orders, paying_users, gmv, spend from fct_kpi_daily "
-            "order by date_day desc limit 7"
-        ).fetchall()
-    t = Table("day", "new users", "DAU", "paid orders", "paying users", "GMV (CNY)", "spend (CNY)")
-    for r in reversed(rows):
-        t.add_row(str(r[0]), f"{r[1]:,}", f"{r[2]:,}", f"{r[3]:,}", f"{r[4]:,}", f"{r[5]:,.2f}", f"{r[6]:,.2f}")
-    console.print(t)
+        for table in (report.kpi_table(con), report.channel_table(con), report.campaign_table(con)):
+            console.print(table)
 
 
 def main() -> None:  # pragma: no cover - console script entry

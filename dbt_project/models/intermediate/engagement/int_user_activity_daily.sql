@@ -1,6 +1,8 @@
 -- One row per real user and reporting day on which the user had at least one qualifying event
 -- (var `active_event_types`). Incremental: each run recomputes the trailing `lookback_days`
--- before the newest day it holds, so late events land on the day they happened.
+-- before the newest day it holds, so late events land on the day they happened. Rows of an
+-- account flagged as a test account later stay here, but every reader joins int_users_attributed,
+-- which drops it.
 {{
     config(
         materialized='incremental',

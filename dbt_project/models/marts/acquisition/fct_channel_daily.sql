@@ -3,7 +3,9 @@
 -- on the day of their first paid order; revenue D7 / D30 of the users registered that day, over
 -- their first 7 / 30 days (registration day = day 0). Additive parts sit beside every ratio.
 -- Incremental: a run rebuilds the days whose numbers can still change, the trailing
--- `lookback_days` plus the 30 days a D30 window needs.
+-- `lookback_days` plus the 30 days a D30 window needs, and every day since the registration of
+-- an account found to be a test account since the last runs (macro reprocess_from).
+-- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}
 {{
     config(
         materialized='incremental',
@@ -232,9 +234,7 @@ final as (
         is_d30_complete
     from joined
     {% if is_incremental() %}
-        where date_day >= (
-            select {{ dbt.dateadd('day', -(var('lookback_days') + 30), 'max(date_day)') }} from {{ this }}
-        )
+        where date_day >= {{ reprocess_from(window_days=30) }}
     {% endif %}
 
 )

@@ -6,7 +6,10 @@
 -- made; merchant billing on its billed day; membership charges on the day they occurred.
 -- net revenue = GMV - discounts - refunds; platform revenue = commission + transaction fees +
 -- advertising + value-added services + membership - refunded fees.
--- Incremental: each run rebuilds the trailing `lookback_days` before the newest day it holds.
+-- Incremental: each run rebuilds the trailing `lookback_days` before the newest day it holds,
+-- and every day since the registration of an account found to be a test account since the
+-- last runs (macro reprocess_from).
+-- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}
 {{
     config(
         materialized='incremental',
@@ -171,9 +174,7 @@ lines as (
 
 {%- set day_window %}
     {% if is_incremental() %}
-        where date_day >= (
-            select {{ dbt.dateadd('day', -var('lookback_days'), 'max(date_day)') }} from {{ this }}
-        )
+        where date_day >= {{ reprocess_from() }}
     {% endif %}
 {%- endset %}
 

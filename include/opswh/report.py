@@ -1,0 +1,149 @@
+"""The summary tables `opswh report` and `opswh demo` print, read from the published marts.
+
+Every figure comes from a mart (the KPI page from ``fct_kpi_daily``, channels from
+``fct_channel_daily``, campaigns from ``fct_campaign_performance``); ratios over several rows
+are recomputed from the marts' additive columns, never averaged.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+from rich import box
+from rich.table import Table
+
+KPI_SQL = """
+select date_day, new_users, dau, dau_week_ago, orders, gmv, platform_revenue, spend, cac,
+       roas_d7, retention_d1
+from fct_kpi_daily order by date_day desc limit ?
+"""
+
+# Spend and registrations of the whole period; ROAS D7 over the cohorts whose 7 days are complete.
+CHANNEL_SQL = """
+select
+    c.channel,
+    d.channel_group,
+    sum(c.spend) as spend,
+    sum(c.registrations) as registrations,
+    sum(c.new_paying_users) as new_paying_users,
+    sum(c.spend) / nullif(sum(c.new_paying_users), 0) as cac,
+    sum(c.revenue_d7) filter (where c.is_d7_complete)
+        / nullif(sum(c.spend) filter (where c.is_d7_complete), 0) as roas_d7
+from fct_channel_daily as c
+inner join dim_channels as d on c.channel = d.channel
+group by c.channel, d.channel_group
+order by spend desc, registrations desc
+"""
+
+# Whole-run lift: additive columns summed over the days, divided by the (fixed) group sizes.
+CAMPAIGN_SQL = """
+select
+    campaign_id,
+    bool_or(has_holdout) as has_holdout,
+    max(treated_users) as treated_users,
+    max(holdout_users) as holdout_users,
+    sum(treated_orders) / nullif(max(treated_users), 0) as orders_per_treated_user,
+    sum(holdout_orders) / nullif(max(holdout_users), 0) as orders_per_holdout_user,
+    sum(cost) as cost
+from fct_campaign_performance
+group by campaign_id
+order by campaign_id
+"""
+
+
+def _money(v: Decimal | float | None, decimals: int = 2) -> str:
+    return "-" if v is None else f"{v:,.{decimals}f}"
+
+
+def _ratio(v: float | None, pct: bool = False) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.1%}" if pct else f"{v:.2f}"
+
+
+def _change(now: int | None, before: int | None) -> str:
+    if not now or not before:
+        return ""
+    return f" ({(now - before) / before:+.0%})"
+
+
+def kpi_table(con: duckdb.DuckDBPyConnection, days: int = 7) -> Table:
+    """The last ``days`` rows of the KPI page, DAU with its week-over-week change."""
+    rows = con.execute(KPI_SQL, [days]).fetchall()
+    t = Table(
+        "day",
+        "new users",
+        "DAU (wow)",
+        "orders",
+        "GMV",
+        "platform rev.",
+        "spend",
+        "CAC",
+        "ROAS D7",
+        "D1 ret.",
+        title="KPIs (CNY)",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in t.columns:
+        column.no_wrap = True
+    for r in reversed(rows):
+        day, new, dau, dau_before, orders, gmv, platform, spend, cac, roas, d1 = r
+        t.add_row(
+            str(day),
+            f"{new:,}",
+            f"{dau:,}{_change(dau, dau_before)}",
+            f"{orders:,}",
+            _money(gmv, 0),
+            _money(platform, 0),
+            _money(spend, 0),
+            _money(cac),
+            _ratio(roas),
+            _ratio(d1, pct=True),
+        )
+    return t
+
+
+def channel_table(con: duckdb.DuckDBPyConnection) -> Table:
+    """Spend, CAC and ROAS D7 by channel over the whole period, direct and organic included."""
+    t = Table(
+        "channel",
+        "group",
+        "spend",
+        "registrations",
+        "new payers",
+        "CAC",
+        "ROAS D7",
+        title="Channels (first touch)",
+        box=box.SIMPLE_HEAD,
+    )
+    for channel, group, spend, regs, payers, cac, roas in con.execute(CHANNEL_SQL).fetchall():
+        t.add_row(channel, group, _money(spend), f"{regs:,}", f"{payers:,}", _money(cac), _ratio(roas))
+    return t
+
+
+def campaign_table(con: duckdb.DuckDBPyConnection) -> Table:
+    """Each campaign's orders per treated and per held-out user over its run, and the lift."""
+    t = Table(
+        "campaign",
+        "treated",
+        "held out",
+        "orders/treated",
+        "orders/held out",
+        "lift",
+        "cost",
+        title="Campaigns",
+        box=box.SIMPLE_HEAD,
+    )
+    for cid, has_holdout, treated, held, per_treated, per_held, cost in con.execute(CAMPAIGN_SQL).fetchall():
+        lift = (per_treated - per_held) / per_held if has_holdout and per_held else None
+        t.add_row(
+            cid,
+            f"{treated:,}",
+            f"{held:,}" if has_holdout else "no holdout",
+            _ratio(per_treated),
+            _ratio(per_held) if has_holdout else "-",
+            f"{lift:+.1%}" if lift is not None else "-",
+            _money(cost),
+        )
+    return t
