@@ -31,15 +31,7 @@ final as (
         is_paid
     from channels
     union all
-    select
-        channel,
-        channel_name,
-        channel_type,
-        channel_group,
-        cost_model,
-        native_timezone,
-        is_paid
-    from direct
+    select * from direct
 
 )
 

@@ -172,69 +172,31 @@ lines as (
 
 ),
 
-{%- set day_window %}
+combined as (
+
+    select
+        date_day,
+        case when grouping(channel) = 1 then 'all' else channel end as channel,
+        case when grouping(category) = 1 then 'all' else category end as category,
+        grouping(channel) = 1 as is_day_total,
+        count(distinct paid_order_id) as orders,
+        count(distinct paying_user_id) as paying_users,
+        sum(gmv) as gmv,
+        sum(cancelled_gmv) as cancelled_gmv,
+        sum(cancelled_orders) as cancelled_orders,
+        sum(discount) as discount,
+        sum(refunds) as refunds,
+        sum(commission) as commission,
+        sum(transaction_fee) as transaction_fee,
+        sum(advertising) as advertising,
+        sum(value_added_services) as value_added_services,
+        sum(membership) as membership,
+        sum(fee_refunds) as fee_refunds
+    from lines
     {% if is_incremental() %}
         where date_day >= {{ reprocess_from() }}
     {% endif %}
-{%- endset %}
-
-detail as (
-
-    select
-        date_day,
-        channel,
-        category,
-        false as is_day_total,
-        count(distinct paid_order_id) as orders,
-        count(distinct paying_user_id) as paying_users,
-        sum(gmv) as gmv,
-        sum(cancelled_gmv) as cancelled_gmv,
-        sum(cancelled_orders) as cancelled_orders,
-        sum(discount) as discount,
-        sum(refunds) as refunds,
-        sum(commission) as commission,
-        sum(transaction_fee) as transaction_fee,
-        sum(advertising) as advertising,
-        sum(value_added_services) as value_added_services,
-        sum(membership) as membership,
-        sum(fee_refunds) as fee_refunds
-    from lines
-    {{ day_window }}
-    group by date_day, channel, category
-
-),
-
-day_totals as (
-
-    select
-        date_day,
-        'all' as channel,
-        'all' as category,
-        true as is_day_total,
-        count(distinct paid_order_id) as orders,
-        count(distinct paying_user_id) as paying_users,
-        sum(gmv) as gmv,
-        sum(cancelled_gmv) as cancelled_gmv,
-        sum(cancelled_orders) as cancelled_orders,
-        sum(discount) as discount,
-        sum(refunds) as refunds,
-        sum(commission) as commission,
-        sum(transaction_fee) as transaction_fee,
-        sum(advertising) as advertising,
-        sum(value_added_services) as value_added_services,
-        sum(membership) as membership,
-        sum(fee_refunds) as fee_refunds
-    from lines
-    {{ day_window }}
-    group by date_day
-
-),
-
-combined as (
-
-    select * from detail
-    union all
-    select * from day_totals
+    group by date_day, rollup((channel, category))
 
 ),
 
