@@ -4,8 +4,10 @@
 -- their first 7 / 30 days (registration day = day 0). Additive parts sit beside every ratio.
 -- Incremental: a run rebuilds the days whose numbers can still change, the trailing
 -- `lookback_days` plus the 30 days a D30 window needs, and every day since the registration of
--- an account found to be a test account since the last runs (macro reprocess_from).
+-- a user whose past changed since the last runs: an account found to be a test account, or an
+-- order changed or refunded later, which moves its cohort's revenue (macro reprocess_from).
 -- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}
+-- depends_on: {{ ref('stg_orders__orders') }}, {{ ref('stg_orders__refunds') }}
 {{
     config(
         materialized='incremental',
@@ -234,7 +236,7 @@ final as (
         is_d30_complete
     from joined
     {% if is_incremental() %}
-        where date_day >= {{ reprocess_from(window_days=30) }}
+        where date_day >= {{ reprocess_from(window_days=30, user_orders=true) }}
     {% endif %}
 
 )
