@@ -4,9 +4,11 @@
     must change: accounts found since to be test accounts (a profile update) and, with
     `user_orders=true` for marts that attach an order's later changes to the order's cohort,
     users whose orders changed or were refunded since. The run then rebuilds from the earliest
-    registration day among those users. A model calling it declares the staging models it reads
-    with a `-- depends_on:` comment. -#}
-{% macro reprocess_from(window_days=0, user_orders=false) -%}
+    registration day among those users. With `changed_orders=true`, for marts that count an
+    order on the day it was placed, it also rebuilds from the earliest placement day of the
+    orders that changed since (a late payment or cancellation). A model calling it declares the
+    staging models it reads with a `-- depends_on:` comment. -#}
+{% macro reprocess_from(window_days=0, user_orders=false, changed_orders=false) -%}
     {%- set since -%}
         (select {{ dbt.dateadd('day', -var('lookback_days'), 'max(date_day)') }} from {{ this }})
     {%- endset -%}
@@ -35,5 +37,15 @@
             ),
             (select max(date_day) from {{ this }})
         )
+        {%- if changed_orders %},
+            coalesce(
+                (
+                    select min(orders.placed_date)
+                    from {{ ref('stg_orders__orders') }} as orders
+                    where {{ reporting_date('orders.updated_at') }} >= {{ since }}
+                ),
+                (select max(date_day) from {{ this }})
+            )
+        {%- endif %}
     )
 {%- endmacro %}

@@ -7,9 +7,11 @@
 -- net revenue = GMV - discounts - refunds; platform revenue = commission + transaction fees +
 -- advertising + value-added services + membership - refunded fees.
 -- Incremental: each run rebuilds the trailing `lookback_days` before the newest day it holds,
--- and every day since the registration of an account found to be a test account since the
--- last runs (macro reprocess_from).
+-- every day since the placement of an order that changed since (a late payment or
+-- cancellation), and every day since the registration of an account found to be a test account
+-- since (macro reprocess_from).
 -- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}
+-- depends_on: {{ ref('stg_orders__orders') }}
 {{
     config(
         materialized='incremental',
@@ -194,7 +196,7 @@ combined as (
         sum(fee_refunds) as fee_refunds
     from lines
     {% if is_incremental() %}
-        where date_day >= {{ reprocess_from() }}
+        where date_day >= {{ reprocess_from(changed_orders=true) }}
     {% endif %}
     group by date_day, rollup((channel, category))
 
