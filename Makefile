@@ -24,7 +24,7 @@ demo: setup
 lint: setup
 	.venv/bin/ruff check include tests bench dags
 	.venv/bin/ruff format --check include tests bench dags
-	cd dbt_project && OPSWH_WAREHOUSE=$$(mktemp -d)/sqlfluff.duckdb ../.venv/bin/sqlfluff lint models tests macros --nocolor
+	cd dbt_project && OPSWH_WAREHOUSE=$$(mktemp -d)/sqlfluff.duckdb ../.venv/bin/sqlfluff lint models tests --nocolor
 
 unit: setup
 	$(PY) -m pytest -q -m "not e2e"
