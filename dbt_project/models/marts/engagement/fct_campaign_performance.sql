@@ -92,35 +92,42 @@ campaign_days as (
 
 ),
 
-participation as (
+campaign_events as (
 
     select
         events.campaign_id,
         events.event_date as date_day,
-        count(distinct events.user_id) as participants,
-        sum(case when events.event_type = 'points_earn' then events.points else 0 end) as points_issued
+        events.user_id,
+        events.event_type,
+        events.points
     from events
     inner join users on events.user_id = users.user_id
     left join groups on events.campaign_id = groups.campaign_id and events.user_id = groups.user_id
     where
         events.event_type in ('campaign_join', 'check_in', 'coupon_claim', 'points_earn')
         and not coalesce(groups.is_holdout, false)
-    group by events.campaign_id, events.event_date
+
+),
+
+participation as (
+
+    select
+        campaign_id,
+        date_day,
+        count(distinct user_id) as participants,
+        sum(case when event_type = 'points_earn' then points else 0 end) as points_issued
+    from campaign_events
+    group by campaign_id, date_day
 
 ),
 
 participants as (
 
     select distinct
-        events.campaign_id,
-        events.event_date as date_day,
-        events.user_id
-    from events
-    inner join users on events.user_id = users.user_id
-    left join groups on events.campaign_id = groups.campaign_id and events.user_id = groups.user_id
-    where
-        events.event_type in ('campaign_join', 'check_in', 'coupon_claim', 'points_earn')
-        and not coalesce(groups.is_holdout, false)
+        campaign_id,
+        date_day,
+        user_id
+    from campaign_events
 
 ),
 

@@ -87,6 +87,12 @@ joined as (
         orders.is_paid,
         orders.is_cancelled,
         refunded.order_id is not null as is_refunded,
+        case
+            when orders.is_paid
+                then row_number() over (
+                    partition by orders.user_id, orders.is_paid order by orders.paid_at asc, orders.order_id asc
+                )
+        end as order_sequence_number,
         orders.placed_date,
         orders.paid_date,
         refunded.first_refunded_date,
@@ -127,19 +133,11 @@ final as (
             when is_cancelled then cast(0 as decimal(18, 2))
             else cast(commission + transaction_fee - fee_refund_amount as decimal(18, 2))
         end as platform_revenue,
-        case
-            when is_paid
-                then row_number() over (
-                    partition by user_id, is_paid order by paid_at asc, order_id asc
-                )
-        end as order_sequence_number,
+        order_sequence_number,
         is_paid,
         is_cancelled,
         is_refunded,
-        coalesce(
-            is_paid and row_number() over (partition by user_id, is_paid order by paid_at asc, order_id asc) = 1,
-            false
-        ) as is_first_order,
+        coalesce(order_sequence_number = 1, false) as is_first_order,
         placed_date,
         paid_date,
         first_refunded_date,
