@@ -340,3 +340,112 @@ def test_parquet_partition_loads_typed_and_quarantines_bad_rows(tmp_path, wareho
         ).fetchall()
     )
     assert types["event_at"] == "TIMESTAMP"
+
+
+def test_raw_layer_holds_exactly_the_listed_files(tmp_path, warehouse) -> None:
+    """raw.<feed> is a view over the files raw.raw_files lists; a reload replaces them and leaves no strays."""
+    from opswh.ingest import raw_dir
+
+    paths = simulate(tmp_path, days=1, scale="tiny")
+    first = load_partition(warehouse, paths, "events", START)
+    second = load_partition(warehouse, paths, "events", START)
+    part = raw_dir(warehouse) / "events" / f"_dt={START.isoformat()}"
+    on_disk = sorted(str(f.relative_to(raw_dir(warehouse))) for f in part.rglob("*") if f.is_file())
+    listed = warehouse.execute("select path, rows, load_id from raw.raw_files where feed = 'events'").fetchall()
+    assert on_disk == sorted(p for p, _, _ in listed)
+    assert {load_id for _, _, load_id in listed} == {second.load_id} != {first.load_id}
+    assert sum(rows for _, rows, _ in listed) == second.loaded == first.loaded
+    kind = warehouse.execute(
+        "select table_type from information_schema.tables where table_schema = 'raw' and table_name = 'events'"
+    ).fetchall()
+    assert kind == [("VIEW",)]
+
+
+def test_a_killed_load_leaves_no_files_behind_after_the_next_load(tmp_path, warehouse, monkeypatch) -> None:
+    import opswh.ingest as ingest
+
+    paths = simulate(tmp_path, days=1, scale="tiny")
+    load_partition(warehouse, paths, "orders", START)
+    part = ingest.raw_dir(warehouse) / "orders" / f"_dt={START.isoformat()}"
+    before = sorted(part.rglob("*.parquet"))
+
+    def hard_kill(*a, **k):  # the process dies: no rollback handler, no clean-up
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(ingest, "_commit_load", hard_kill)
+    monkeypatch.setattr(ingest.shutil, "rmtree", lambda *a, **k: None)  # nor does the clean-up run
+    with pytest.raises(SystemExit):
+        load_partition(warehouse, paths, "orders", START)
+    monkeypatch.undo()
+    assert len(list(part.rglob("*.parquet"))) > len(before)  # the dead load's files are there, but not listed
+    assert warehouse.execute("select count(*) from raw.raw_files where feed = 'orders'").fetchall()[0][0] == len(before)
+    again = load_partition(warehouse, paths, "orders", START)
+    assert [d.name for d in part.iterdir()] == [f"_load_id={again.load_id}"]
+
+
+def test_a_partition_of_many_files_is_loaded_side_by_side_with_true_lines(tmp_path, warehouse) -> None:
+    """JSON files are staged in parallel, one per thread; every row still points at its own line."""
+    paths = simulate(tmp_path, days=1, scale="small", chunk_rows=700)
+    files = sorted(paths.partition("events", START).glob("part-*.jsonl"))
+    assert len(files) >= 3
+    warehouse.execute("set threads = 2")
+    r = load_partition(warehouse, paths, "events", START)
+    assert (r.loaded, r.rejected) == (sum(1 for f in files for _ in f.open("rb")), 0)
+    assert warehouse.execute("select current_setting('threads')").fetchall()[0][0] == 2  # restored
+    for f in files:
+        lines = f.read_text(encoding="utf-8").splitlines()
+        rel = str(f.relative_to(paths.landing))
+        got = warehouse.execute("select _line, event_id from raw.events where _file = ?", [rel]).fetchall()
+        assert len(got) == len(lines)
+        assert all(json.loads(lines[line - 1])["event_id"] == event_id for line, event_id in got)
+
+
+def test_a_warehouse_with_raw_tables_is_moved_to_the_raw_layer(tmp_path) -> None:
+    """Warehouses built before the Parquet raw layer kept raw.<feed> as tables: the next load moves them."""
+    import duckdb
+
+    from opswh.ingest import ensure_schema, raw_dir
+
+    paths = simulate(tmp_path, days=2, scale="tiny")
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    for dt in DAYS[:2]:
+        load_partition(con, paths, "payments", dt)
+    rows = sorted(con.execute("select * from raw.payments").fetchall())
+    con.execute("create table raw.payments_old as select * from raw.payments")  # the old layout, rebuilt
+    con.execute("drop view raw.payments")
+    con.execute("alter table raw.payments_old rename to payments")
+    con.execute("delete from raw.raw_files where feed = 'payments'")
+    for f in (raw_dir(con) / "payments").rglob("*.parquet"):
+        f.unlink()
+    ensure_schema(con)
+    assert sorted(con.execute("select * from raw.payments").fetchall()) == rows
+    assert con.execute("select count(distinct _dt) from raw.raw_files where feed = 'payments'").fetchall()[0][0] == 2
+    assert len(list((raw_dir(con) / "payments").rglob("*.parquet"))) == 2  # one per landed file
+
+
+def test_clean_parquet_is_kept_as_landed_and_reads_like_a_rewritten_file(tmp_path, warehouse) -> None:
+    """A clean Parquet file in the contract's types is copied, not rewritten; lineage reads the same."""
+    import duckdb as ddb
+
+    paths = simulate(tmp_path, days=2, scale="tiny", events_format="parquet")
+    damaged = paths.partition("events", DAYS[1]) / "part-0000.parquet"
+    ddb.execute(f"""
+        copy (select * replace (case when row_number() over () = 2 then null else event_id end as event_id)
+              from read_parquet('{damaged}')) to '{tmp_path}/fixed.parquet' (format parquet)""")
+    shutil.move(tmp_path / "fixed.parquet", damaged)
+    write_marker(damaged.parent, "events", DAYS[1])
+    clean, fixed = (load_partition(warehouse, paths, "events", dt) for dt in DAYS[:2])
+    assert (clean.rejected, fixed.rejected) == (0, 1)
+    stored = dict(warehouse.execute("select _dt, lines_stored from raw.raw_files where feed = 'events'").fetchall())
+    assert stored == {DAYS[0]: False, DAYS[1]: True}
+    for dt, result in ((DAYS[0], clean), (DAYS[1], fixed)):
+        landed = paths.partition("events", dt) / "part-0000.parquet"
+        ids = [r[0] for r in ddb.execute(f"select event_id from read_parquet('{landed}')").fetchall()]
+        got = warehouse.execute(
+            "select _file, _line, event_id, _load_id, _loaded_at from raw.events where _dt = ?", [dt]
+        ).fetchall()
+        assert len(got) == result.loaded
+        assert {(f, load_id) for f, _, _, load_id, _ in got} == {(f"events/dt={dt}/part-0000.parquet", result.load_id)}
+        assert all(ids[line - 1] == event_id for _, line, event_id, _, _ in got)
+        assert 2 not in {line for _, line, _, _, _ in got} or dt == DAYS[0]  # the rejected row is not in raw
+    assert warehouse.execute("select count(distinct _loaded_at) from raw.events").fetchall()[0][0] == 2

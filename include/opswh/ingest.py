@@ -11,24 +11,35 @@ rows. Every landed record ends up in exactly one place:
   ``deduplicated``).
 
 So ``landed = loaded + rejected + deduplicated`` for every load, and ``raw.load_log`` records
-it. A load replaces the partition's previous rows in one transaction: loading a partition
-twice, or partitions out of order, gives the same tables; a load that fails or is killed
-leaves the previous state.
+it.
+
+The raw layer is Parquet: a load writes each landed file's good rows to a new file under
+``<warehouse>_raw/<feed>/dt=<day>/`` with ``COPY`` (several files at once), and ``raw.<feed>`` is a
+view over the files listed in ``raw.raw_files``. One transaction then swaps the partition's
+entry in that list, re-points the view and writes the rejects and the load log, so loading a
+partition twice, or partitions out of order, gives the same tables, and a load that fails or
+is killed leaves the previous state (its new files are never listed, and are removed). Writing
+Parquet instead of inserting into DuckDB's own tables is what makes the load fast: DuckDB's
+table storage compresses high-cardinality strings such as event ids at about 2M rows/s on
+this machine, its Parquet writer at several times that (bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from queue import Queue
 
 import duckdb
 
 from opswh import contract
 from opswh.landing import LandedFile, LandingError, read_marker
-from opswh.settings import FUTURE_SKEW, LAUNCH_DATE, Paths, day_bounds_utc
+from opswh.settings import FUTURE_SKEW, LAUNCH_DATE, PARQUET_WRITE_OPTIONS, Paths, day_bounds_utc
 
 DEFAULT_MAX_REJECT_SHARE = 0.05
 # A load fails on its rejected share only once it rejects more rows than this, so that one bad
@@ -64,12 +75,22 @@ class LoadResult:
         return self.landed == self.loaded + self.rejected + self.deduplicated
 
 
+def raw_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """Where the raw layer's Parquet files live: ``<warehouse file's stem>_raw/`` next to the warehouse."""
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]
+    if not path:
+        raise LoadError("the raw layer is kept next to the warehouse file: connect to a DuckDB file, not :memory:")
+    db = Path(path).resolve()
+    return db.with_name(db.stem + "_raw")
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema, one table per feed plus rejects and the load log."""
+    """Create the raw schema: a view per feed over its Parquet files, the file list, rejects and the load log."""
     con.execute("create schema if not exists raw")
-    for feed in contract.FEEDS:
-        cols = ", ".join(f'"{c.name}" {c.type}' for c in feed.columns)
-        con.execute(f"create table if not exists raw.{feed.name} ({cols}, {LINEAGE})")
+    con.execute(
+        "create table if not exists raw.raw_files "
+        "(feed varchar, _dt date, path varchar, rows bigint, load_id varchar, lines_stored boolean)"
+    )
     con.execute("""
         create table if not exists raw.raw_rejects (
             feed varchar, _dt date, _file varchar, _line bigint, column_name varchar, reason varchar,
@@ -80,6 +101,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             rejected bigint, deduplicated bigint, duplicate_keys bigint, files varchar[], duplicate_files varchar[],
             extra_columns varchar[], message varchar, started_at timestamp, finished_at timestamp)""")
     con.execute("alter table raw.load_log add column if not exists run_id varchar")
+    kinds = dict(
+        con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'raw'"
+        ).fetchall()
+    )
+    for feed in contract.FEEDS:
+        if kinds.get(feed.name) == "BASE TABLE":
+            _migrate_table(con, feed)
+        elif feed.name not in kinds:
+            _refresh_view(con, feed)
     sources = ", ".join(f"('{f.name}', '{f.source}')" for f in contract.FEEDS)
     con.execute(f"""
         create or replace view raw.reconciliation as
@@ -98,6 +130,79 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         inner join (values {sources}) as feeds (feed, source) on log.feed = feeds.feed
         where log.status = 'loaded'
         group by log.run_id, feeds.source, log._dt""")
+
+
+_HIVE = "hive_types = {'_dt': DATE, '_load_id': VARCHAR, '_loaded_at': BIGINT}"
+
+
+def _raw_file(base: Path, feed: str, dt: date, load_id: str, loaded_at: datetime, name: str) -> Path:
+    """A raw file's path carries its lineage as Hive partitions: the day, the load and when it ran."""
+    micros = (loaded_at - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+    return base / feed / f"_dt={dt.isoformat()}" / f"_load_id={load_id}" / f"_loaded_at={micros}" / f"{name}.parquet"
+
+
+def _refresh_view(con: duckdb.DuckDBPyConnection, feed: contract.Feed) -> None:
+    """Point ``raw.<feed>`` at the feed's current files (the swap that publishes a load).
+
+    Lineage comes from each file's path (``_dt``, ``_load_id``, ``_loaded_at`` as Hive partitions,
+    ``_file`` from the file name); ``_line`` is stored in files written from JSON or CSV, and is
+    the row number in a landed Parquet file kept as it came.
+    """
+    files = con.execute(
+        "select path, lines_stored from raw.raw_files where feed = ? order by _dt, path", [feed.name]
+    ).fetchall()
+    data = ", ".join(f'"{c}"' for c in feed.column_names)
+    if not files:
+        nulls = ", ".join(f'null::{c.type} as "{c.name}"' for c in feed.columns)
+        body = (
+            f"select {nulls}, null::date as _dt, null::varchar as _file, null::bigint as _line, "
+            "null::varchar as _load_id, null::timestamp as _loaded_at where false"
+        )
+    else:
+        base = raw_dir(con)
+        listed = ", ".join("'" + str(base / path).replace("'", "''") + "'" for path, _ in files)
+        stored = {lines for _, lines in files}
+        line = {frozenset({True}): "_line", frozenset({False}): "file_row_number + 1"}.get(
+            frozenset(stored), "coalesce(_line, file_row_number + 1)"
+        )
+        body = (
+            f"select {data}, _dt, '{feed.name}/dt=' || strftime(_dt, '%Y-%m-%d') || '/' || "
+            f"regexp_extract(filename, '([^/]+)\\.parquet$', 1) as _file, {line}::bigint as _line, _load_id, "
+            f"make_timestamp(_loaded_at) as _loaded_at "
+            f"from read_parquet([{listed}], hive_partitioning = true, {_HIVE}, "
+            # files of both kinds differ by _line; matching them by name reads every file's schema
+            f"union_by_name = {str(len(stored) > 1).lower()}, filename = true, file_row_number = true)"
+        )
+    con.execute(f"create or replace view raw.{feed.name} as {body}")
+
+
+def _migrate_table(con: duckdb.DuckDBPyConnection, feed: contract.Feed) -> None:
+    """A warehouse from before the Parquet raw layer keeps ``raw.<feed>`` as a table: move it to files."""
+    base = raw_dir(con)
+    data = ", ".join(f'"{c}"' for c in feed.column_names)
+    con.execute("begin transaction")
+    try:
+        loads = con.execute(
+            f"select distinct _dt, _load_id, _loaded_at, _file from raw.{feed.name} order by all"
+        ).fetchall()
+        for dt, load_id, loaded_at, file in loads:
+            path = _raw_file(base, feed.name, dt, load_id, loaded_at, Path(file).name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            rows = con.execute(
+                f"copy (select {data}, _line from raw.{feed.name} where _dt = ? and _load_id = ? and _file = ? "
+                f"order by _line) to '{path}' (format parquet)",
+                [dt, load_id, file],
+            ).fetchall()[0][0]
+            con.execute(
+                "insert into raw.raw_files values (?, ?, ?, ?, ?, true)",
+                [feed.name, dt, str(path.relative_to(base)), rows, load_id],
+            )
+        con.execute(f"drop table raw.{feed.name}")
+        _refresh_view(con, feed)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def load_partition(
@@ -124,40 +229,214 @@ def load_partition(
     except LandingError as e:
         _log_failure(con, result, str(e), started)
         raise
-    line_by_line: set[Path] = set()
-    while True:
-        try:
-            return _load_transaction(
-                con, feed, dt, landed, result, paths, (load_id, started), line_by_line, max_reject_share, min_rejects
-            )
-        except _NotReadableByDuckDB as e:  # rolled back; parse that file line by line this time
-            line_by_line.add(e.path)
-            result = LoadResult(feed.name, dt.isoformat(), load_id, run_id=run_id)
+    base = raw_dir(con)
+    staged = []
+    for lf, rel in _distinct_files(landed, result, paths):
+        path = _raw_file(base, feed.name, dt, load_id, started, lf.path.name)
+        staged.append(_Staged(lf, rel, path, path.with_name(f".{path.stem}.rejects.parquet")))
+    partition = base / feed.name / f"_dt={dt.isoformat()}"
+    try:
+        _raw_file(base, feed.name, dt, load_id, started, "x").parent.mkdir(parents=True, exist_ok=True)
+        _stage_files(con, feed, dt, staged, result, (load_id, started))
+        _commit_load(con, feed, dt, staged, result, started, max_reject_share, min_rejects)
+    except BaseException as e:
+        shutil.rmtree(partition / f"_load_id={load_id}", ignore_errors=True)
+        if isinstance(e, LandingError):
+            _log_failure(con, result, str(e), started)
+        raise
+    finally:
+        for s in staged:
+            s.rejects_path.unlink(missing_ok=True)
+    _drop_replaced_loads(partition, load_id)
+    return result
 
 
-class _NotReadableByDuckDB(Exception):
-    def __init__(self, path: Path) -> None:
-        self.path = path
+def _distinct_files(landed: list[LandedFile], result: LoadResult, paths: Paths) -> list[tuple[LandedFile, str]]:
+    """The partition's files minus byte-identical re-deliveries, which are counted as deduplicated."""
+    seen: dict[str, str] = {}
+    files = []
+    for lf in landed:
+        rel = str(lf.path.relative_to(paths.landing))
+        result.landed += lf.rows
+        if lf.sha256 in seen:
+            result.deduplicated += lf.rows
+            result.duplicate_files.append(rel)
+            result.warnings.append(f"{rel} is a byte-identical re-delivery of {seen[lf.sha256]}; skipped")
+            continue
+        seen[lf.sha256] = rel
+        result.files.append(rel)
+        files.append((lf, rel))
+    return files
 
 
-def _load_transaction(
+@dataclass
+class _Staged:
+    """One landed file, parsed and checked: its good rows in a raw Parquet file, its rejects in another."""
+
+    lf: LandedFile
+    rel: str
+    good_path: Path
+    rejects_path: Path
+    good: int = 0
+    bad: int = 0
+    kept_as_landed: bool = False  # a clean Parquet file in the contract's types is copied, not rewritten
+    notes: LoadResult | None = None  # extra columns and warnings found while parsing
+
+
+def _stage_files(
     con: duckdb.DuckDBPyConnection,
     feed: contract.Feed,
     dt: date,
-    landed: list[LandedFile],
+    staged: list[_Staged],
     result: LoadResult,
-    paths: Paths,
     stamp: tuple[str, datetime],
-    line_by_line: set[Path],
+) -> None:
+    """Write each file's good rows (and rejects) to Parquet, several files at once.
+
+    JSON and CSV rows are numbered ``WITH ORDINALITY``, which makes DuckDB scan a file on one
+    thread; so those files are staged one per thread, each connection single-threaded, and run side
+    by side. Parquet rows carry their own ``file_row_number``: one file at a time, every thread on it.
+    """
+    threads = con.execute("select current_setting('threads')").fetchall()[0][0]
+    # the largest files first, so that no thread is left with a big one at the end
+    numbered = sorted((s for s in staged if s.lf.path.suffix != ".parquet"), key=lambda s: -s.lf.rows)
+    workers = min(len(numbered), threads)
+    if workers > 1:
+        con.execute("set threads = 1")  # a global setting: every connection of this database
+        try:
+            idle: Queue[duckdb.DuckDBPyConnection] = Queue()
+            for _ in range(workers):
+                idle.put(con.cursor())
+
+            def stage(s: _Staged) -> None:
+                cursor = idle.get()
+                try:
+                    _stage_file(cursor, feed, dt, s, stamp)
+                finally:
+                    idle.put(cursor)
+
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(stage, numbered))
+        finally:
+            con.execute(f"set threads = {threads}")
+    else:
+        for s in numbered:
+            _stage_file(con, feed, dt, s, stamp)
+    for s in staged:
+        if s.lf.path.suffix == ".parquet":
+            _stage_file(con, feed, dt, s, stamp)
+    for s in staged:
+        if s.good + s.bad != s.lf.rows:
+            raise LoadError(
+                f"{s.lf.path}: the marker says {s.lf.rows} records but the file holds {s.good + s.bad}; "
+                "the file is truncated or the marker is wrong. Ask the source to re-deliver."
+            )
+        result.loaded += s.good
+        result.rejected += s.bad
+        for extra in s.notes.extra_columns:
+            if extra not in result.extra_columns:
+                result.extra_columns.append(extra)
+        result.warnings.extend(w for w in s.notes.warnings if w not in result.warnings)
+
+
+def _stage_file(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, dt: date, s: _Staged, stamp: tuple[str, datetime]
+) -> None:
+    try:
+        _stage_rows(con, feed, dt, s, stamp, line_by_line=False)
+    except _NotReadableByDuckDB:  # bytes that are not UTF-8: DuckDB refuses the whole JSON file
+        _stage_rows(con, feed, dt, s, stamp, line_by_line=True)
+
+
+class _NotReadableByDuckDB(Exception):
+    pass
+
+
+def _stage_rows(
+    con: duckdb.DuckDBPyConnection,
+    feed: contract.Feed,
+    dt: date,
+    s: _Staged,
+    stamp: tuple[str, datetime],
+    line_by_line: bool,
+) -> None:
+    """Copy the file's good rows to ``s.good_path``; only when some are not good, read it again for the rejects.
+
+    The common case (a clean file) costs one read and one write. For CSV, rows that DuckDB's
+    reader rejects shift the numbering of the rows after them, so a file with reader rejects
+    is read again with each row mapped to its true line.
+    """
+    lf, rel = s.lf, s.rel
+    s.notes = LoadResult(feed.name, dt.isoformat(), stamp[0])
+    if lf.path.suffix == ".csv":
+        parsed = _parse_csv(con, feed, lf, rel, s.notes)
+    elif lf.path.suffix == ".jsonl":
+        parsed = _parse_jsonl(con, feed, lf, rel, s.notes, line_by_line)
+    else:
+        parsed = _parse_parquet(con, feed, lf, rel, s.notes)
+    checked = _checks_sql(feed, dt, parsed)
+    if lf.path.suffix == ".parquet" and _in_contract_form(con, feed, lf):
+        good = con.execute(f"select count(*) from ({checked}) where _fail is null").fetchall()[0][0]
+        if good == lf.rows:
+            shutil.copyfile(lf.path, s.good_path)
+            s.good, s.kept_as_landed = good, True
+            return
+    try:
+        s.good = _copy_good(con, feed, dt, checked, stamp, s.good_path)
+    except duckdb.Error as e:
+        if lf.path.suffix == ".jsonl" and not line_by_line:
+            raise _NotReadableByDuckDB() from e
+        raise LoadError(f"{lf.path}: DuckDB cannot read the file ({e}).") from e
+    if s.good == lf.rows:
+        return
+    if lf.path.suffix == ".csv":
+        if con.execute("select count(*) from _rej").fetchall()[0][0]:
+            checked = _checks_sql(feed, dt, _parse_csv_with_rejects(con, feed, lf, rel))
+            s.good = _copy_good(con, feed, dt, checked, stamp, s.good_path)
+        else:  # the reader is about to run again, and keeps its rejects in a fresh table
+            con.execute("drop table if exists _rej; drop table if exists _rej_scan")
+    s.bad = con.execute(
+        "copy (select ?::varchar as feed, ?::date as _dt, _file::varchar as _file, _line::bigint as _line, "
+        "_column as column_name, _reason as reason, "
+        f"left(_record, 2000) as record, ? as _load_id, ?::timestamp as _loaded_at from ({_rejects_sql(feed, checked)})) "
+        f"to '{s.rejects_path}' (format parquet)",
+        [feed.name, dt, *stamp],
+    ).fetchall()[0][0]
+
+
+def _copy_good(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, dt: date, checked: str, stamp: tuple[str, datetime], to: Path
+) -> int:
+    cols = ", ".join(f'"{c}"' for c in feed.column_names)
+    return con.execute(
+        f"copy (select {cols}, _line::bigint as _line from ({checked}) where _fail is null) to '{to}' "
+        f"(format parquet, {PARQUET_WRITE_OPTIONS})"
+    ).fetchall()[0][0]
+
+
+def _commit_load(
+    con: duckdb.DuckDBPyConnection,
+    feed: contract.Feed,
+    dt: date,
+    staged: list[_Staged],
+    result: LoadResult,
+    started: datetime,
     max_reject_share: float,
     min_rejects: int,
-) -> LoadResult:
-    load_id, started = stamp
+) -> None:
+    """One transaction: the partition's rejects, its files in ``raw.raw_files``, the view, the load log."""
     con.execute("begin transaction")
     try:
-        con.execute(f"delete from raw.{feed.name} where _dt = ?", [dt])
         con.execute("delete from raw.raw_rejects where feed = ? and _dt = ?", [feed.name, dt])
-        _load_files(con, feed, dt, landed, result, paths, stamp, line_by_line)
+        rejected = [s for s in staged if s.bad]
+        if rejected:
+            listed = ", ".join(f"'{s.rejects_path}'" for s in rejected)
+            con.execute(
+                f"insert into raw.raw_rejects by name select * from read_parquet([{listed}], hive_partitioning = false)"
+            )
+        for s in rejected:
+            if s.lf.path.suffix == ".jsonl":
+                _explain_broken_json(con, feed, dt, s.lf.path, s.rel)
         result.reject_reasons = dict(
             con.execute(
                 "select column_name || ': ' || trim(regexp_replace(reason, '[:(].*$', '')), count(*) "
@@ -165,19 +444,30 @@ def _load_transaction(
                 [feed.name, dt],
             ).fetchall()
         )
+        kept = [s for s in staged if s.good]
         keys = ", ".join(f'"{k}"' for k in feed.key)
-        result.duplicate_keys = con.execute(
-            f"select count(*) - count(distinct ({keys})) from raw.{feed.name} where _dt = ?", [dt]
-        ).fetchall()[0][0]
+        if kept:
+            listed = ", ".join(f"'{s.good_path}'" for s in kept)
+            result.duplicate_keys = con.execute(
+                f"select count(*) - count(distinct ({keys})) from read_parquet([{listed}], hive_partitioning = false)"
+            ).fetchall()[0][0]
         if result.duplicate_keys:
             result.warnings.append(f"{result.duplicate_keys} rows repeat a key ({keys}); staging keeps one")
         _check_counts(result, max_reject_share, min_rejects, con)
+        base = raw_dir(con)
+        con.execute("delete from raw.raw_files where feed = ? and _dt = ?", [feed.name, dt])
+        for s in kept:
+            con.execute(
+                "insert into raw.raw_files values (?, ?, ?, ?, ?, ?)",
+                [feed.name, dt, str(s.good_path.relative_to(base)), s.good, result.load_id, not s.kept_as_landed],
+            )
+        _refresh_view(con, feed)
         con.execute(
             "insert into raw.load_log (load_id, feed, _dt, status, landed, loaded, rejected, deduplicated, "
             "duplicate_keys, files, duplicate_files, extra_columns, message, started_at, finished_at, run_id) "
             "values (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                load_id,
+                result.load_id,
                 feed.name,
                 dt,
                 result.landed,
@@ -195,12 +485,16 @@ def _load_transaction(
             ],
         )
         con.execute("commit")
-    except BaseException as e:
+    except BaseException:
         con.execute("rollback")
-        if isinstance(e, LandingError):
-            _log_failure(con, result, str(e), started)
         raise
-    return result
+
+
+def _drop_replaced_loads(partition: Path, load_id: str) -> None:
+    """After the commit: the partition's files from earlier loads (or from loads killed midway) go."""
+    for d in partition.glob("_load_id=*"):
+        if d.name != f"_load_id={load_id}":
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _check_counts(
@@ -251,97 +545,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-# ---------------------------------------------------------------------- staging
-
-
-def _load_files(
-    con: duckdb.DuckDBPyConnection,
-    feed: contract.Feed,
-    dt: date,
-    landed: list[LandedFile],
-    result: LoadResult,
-    paths: Paths,
-    stamp: tuple[str, datetime],
-    line_by_line: set[Path],
-) -> None:
-    """Load each file of the partition, skipping byte-identical re-deliveries."""
-    seen: dict[str, str] = {}
-    for lf in landed:
-        rel = str(lf.path.relative_to(paths.landing))
-        result.landed += lf.rows
-        if lf.sha256 in seen:
-            result.deduplicated += lf.rows
-            result.duplicate_files.append(rel)
-            result.warnings.append(f"{rel} is a byte-identical re-delivery of {seen[lf.sha256]}; skipped")
-            continue
-        seen[lf.sha256] = rel
-        result.files.append(rel)
-        good, bad = _load_file(con, feed, dt, lf, rel, result, stamp, lf.path in line_by_line)
-        if good + bad != lf.rows:
-            raise LoadError(
-                f"{lf.path}: the marker says {lf.rows} records but the file holds {good + bad}; "
-                "the file is truncated or the marker is wrong. Ask the source to re-deliver."
-            )
-        result.loaded += good
-        result.rejected += bad
-
-
-def _load_file(
-    con: duckdb.DuckDBPyConnection,
-    feed: contract.Feed,
-    dt: date,
-    lf: LandedFile,
-    rel: str,
-    result: LoadResult,
-    stamp: tuple[str, datetime],
-    line_by_line: bool = False,
-) -> tuple[int, int]:
-    """Insert the file's good rows; only when some are not good, read it again for the rejects.
-
-    The common case (a clean file) costs one read and one insert. For CSV, rows that DuckDB's
-    reader rejects shift the numbering of the rows after them, so a file with reader rejects
-    is loaded again with each row mapped to its true line.
-    """
-    if lf.path.suffix == ".csv":
-        parsed = _parse_csv(con, feed, lf, rel, result)
-    elif lf.path.suffix == ".jsonl":
-        parsed = _parse_jsonl(con, feed, lf, rel, result, line_by_line)
-    else:
-        parsed = _parse_parquet(con, feed, lf, rel, result)
-    checked = _checks_sql(feed, dt, parsed)
-    try:
-        good = _insert_good(con, feed, dt, checked, stamp)
-    except duckdb.Error as e:
-        if lf.path.suffix == ".jsonl" and not line_by_line:
-            raise _NotReadableByDuckDB(lf.path) from e  # bytes that are not UTF-8
-        raise LoadError(f"{lf.path}: DuckDB cannot read the file ({e}).") from e
-    if good == lf.rows:
-        return good, 0
-    if lf.path.suffix == ".csv":
-        if con.execute("select count(*) from _rej").fetchall()[0][0]:
-            con.execute(f"delete from raw.{feed.name} where _dt = ? and _file = ?", [dt, rel])
-            checked = _checks_sql(feed, dt, _parse_csv_with_rejects(con, feed, lf, rel))
-            good = _insert_good(con, feed, dt, checked, stamp)
-        else:  # the reader is about to run again, and keeps its rejects in a fresh table
-            con.execute("drop table if exists _rej; drop table if exists _rej_scan")
-    bad = con.execute(
-        f"insert into raw.raw_rejects select ?, ?, _file, _line, _column, _reason, left(_record, 2000), ?, ? "
-        f"from ({_rejects_sql(feed, checked)})",
-        [feed.name, dt, *stamp],
-    ).fetchall()[0][0]
-    if lf.path.suffix == ".jsonl":
-        _explain_broken_json(con, feed, dt, lf.path, rel)
-    return good, bad
-
-
-def _insert_good(
-    con: duckdb.DuckDBPyConnection, feed: contract.Feed, dt: date, checked: str, stamp: tuple[str, datetime]
-) -> int:
-    cols = ", ".join(f'"{c}"' for c in feed.column_names)
-    return con.execute(
-        f"insert into raw.{feed.name} select {cols}, ?, _file, _line, ?, ? from ({checked}) where _fail is null",
-        [dt, *stamp],
-    ).fetchall()[0][0]
+# ---------------------------------------------------------------------- parsing
 
 
 def _missing_required(feed: contract.Feed, present: list[str], lf: LandedFile, what: str) -> None:
@@ -560,6 +764,17 @@ def _json_errors(path: Path, lines: list[int]) -> dict[int, tuple[str, str]]:
             except ValueError as e:
                 out[i] = (f"invalid JSON ({e})", text)
     return out
+
+
+def _in_contract_form(con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile) -> bool:
+    """The file holds exactly the contract's columns, in its order and types."""
+    types = con.execute(
+        f"select column_name, column_type from (describe select * from read_parquet('{lf.path}', "
+        "hive_partitioning = false))"
+    ).fetchall()
+    return [(n, t.replace(" ", "").upper()) for n, t in types] == [
+        (c.name, c.type.replace(" ", "").upper()) for c in feed.columns
+    ]
 
 
 def _parse_parquet(

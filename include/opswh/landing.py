@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -89,12 +91,15 @@ def read_marker(part_dir: Path) -> list[LandedFile]:
         listed = [(f["name"], int(f["rows"]), f["sha256"]) for f in doc["files"]]
     except (ValueError, KeyError, TypeError) as e:
         raise LandingError(f"{marker}: unreadable marker ({e}); expected JSON with files[name, rows, sha256].") from e
+    for name, _, _ in listed:
+        if not (part_dir / name).exists():
+            raise LandingError(f"{part_dir / name}: listed in {MARKER} but not on disk.")
+    # hashlib releases the GIL on large buffers: a partition's files are checked side by side
+    with ThreadPoolExecutor(min(len(listed), os.cpu_count() or 1) or 1) as pool:
+        digests = list(pool.map(sha256_of, (part_dir / name for name, _, _ in listed)))
     out = []
-    for name, rows, digest in listed:
+    for (name, rows, digest), actual in zip(listed, digests, strict=True):
         path = part_dir / name
-        if not path.exists():
-            raise LandingError(f"{path}: listed in {MARKER} but not on disk.")
-        actual = sha256_of(path)
         if actual != digest:
             raise LandingError(
                 f"{path}: checksum {actual[:12]}… does not match {MARKER} ({digest[:12]}…); "
