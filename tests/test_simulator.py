@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
-from opswh.landing import MARKER, data_files
+from opswh.landing import MARKER, data_files, read_marker
 from tests.conftest import START, simulate
 
 
@@ -31,7 +32,21 @@ def test_large_days_stream_in_parts_and_counts_add_up(tmp_path) -> None:
     assert marker["total_rows"] == sum(f["rows"] for f in marker["files"])
     counted = duckdb.execute(f"select count(*) from read_json('{part}/part-*.jsonl')").fetchall()[0][0]
     assert counted == marker["total_rows"]
-    assert max(f["rows"] for f in marker["files"]) <= 500 + 2000  # one chunk plus one day's stragglers
+    assert [f["rows"] for f in marker["files"][:-1]] == [500] * (len(files) - 1)  # files roll at chunk_rows
+    assert 0 < marker["files"][-1]["rows"] <= 500
+    for p in paths.landing.rglob(MARKER):  # written behind the generator, each marker after its parts
+        read_marker(p.parent)
+
+
+def test_a_failed_write_stops_the_simulation(tmp_path, monkeypatch) -> None:
+    from opswh.simulator import Simulator
+
+    def disk_full(self, part, sql):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(Simulator, "_copy", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        simulate(tmp_path, days=2, scale="tiny")
 
 
 def test_events_can_land_as_parquet_or_csv(tmp_path) -> None:

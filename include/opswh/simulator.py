@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -34,10 +35,12 @@ import pyarrow as pa
 
 from opswh import contract
 from opswh.landing import write_marker
-from opswh.settings import REPORTING_TZ
+from opswh.settings import PARQUET_WRITE_OPTIONS, REPORTING_TZ
 
 SCALES = {"tiny": 30, "small": 200, "default": 2_000, "large": 100_000}
-CHUNK_ROWS = 2_000_000
+CHUNK_ROWS = 1_000_000  # records per part file, as exporters roll their files
+# Writes queued behind the generator: each holds at most one part, so memory stays bounded.
+MAX_PENDING_WRITES = 2
 LOOKAHEAD_DAYS = 2
 DAY_MS = 86_400_000
 
@@ -304,16 +307,19 @@ APP_OPEN, VISIT, SEARCH, PAGE_VIEW, TASK = (
     EVENT_TYPES_MIX.index(t) for t in ("app_open", "visit", "search", "page_view", "task_complete")
 )
 CONTENT_CODES = [EVENT_TYPES_MIX.index(t) for t in ("page_view", "like", "comment", "share")]
+# Strings stay dictionary-encoded from generation to DuckDB's writer: queuing and filtering rows
+# then moves small integer codes, not the strings.
+_DICT = pa.dictionary(pa.int32(), pa.string())
 _PROP_FIELDS = {
-    "page": pa.string(),
+    "page": _DICT,
     "content_idx": pa.int64(),
-    "query": pa.string(),
+    "query": _DICT,
     "points": pa.int64(),
-    "campaign_id": pa.string(),
-    "coupon_id": pa.string(),
-    "utm_source": pa.string(),
-    "utm_medium": pa.string(),
-    "utm_campaign": pa.string(),
+    "campaign_id": _DICT,
+    "coupon_id": _DICT,
+    "utm_source": _DICT,
+    "utm_medium": _DICT,
+    "utm_campaign": _DICT,
 }
 _MEDIUMS = [MEDIUM[c[2]] for c in CHANNELS]
 _CAMPAIGN_NAMES = [f"{c[0]}_c{k}" for c in CHANNELS for k in (1, 2)]
@@ -413,7 +419,9 @@ class Simulator:
         self.offset_ms = int(start_local.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
         # epoch ms (UTC) of the local midnight that starts day 0
         self.day0_ms = int(start_local.timestamp() * 1000)
-        self.con = duckdb.connect()
+        self.con = duckdb.connect()  # used by the writer thread only
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="opswh-simulator-writer")
+        self._pending: deque[Future] = deque()
         self.buffer: dict[int, dict[str, list[pa.Table]]] = defaultdict(lambda: defaultdict(list))
         self.users = _Grow(
             reg_day=np.int32,
@@ -483,16 +491,22 @@ class Simulator:
     # ------------------------------------------------------------------ the day loop
 
     def run(self) -> dict[str, object]:
+        """Simulate every day. Files are written by one writer thread behind the generator (DuckDB
+        releases the GIL), so generating a day overlaps writing the previous one."""
         t0 = time.perf_counter()
-        for d in range(min(LOOKAHEAD_DAYS, self.days)):
-            self._plan_cohort(d)
-        for d in range(self.days):
-            if d + LOOKAHEAD_DAYS < self.days:
-                self._plan_cohort(d + LOOKAHEAD_DAYS)
-            self._simulate_day(d)
-            counts = self._flush(d)
-            if self.progress:
-                self.progress(self.start + timedelta(days=d), counts)
+        try:
+            for d in range(min(LOOKAHEAD_DAYS, self.days)):
+                self._plan_cohort(d)
+            for d in range(self.days):
+                if d + LOOKAHEAD_DAYS < self.days:
+                    self._plan_cohort(d + LOOKAHEAD_DAYS)
+                self._simulate_day(d)
+                counts = self._flush(d)
+                if self.progress:
+                    self.progress(self.start + timedelta(days=d), counts)
+            self._wait_for_writes(0)
+        finally:
+            self._writer.shutdown(wait=True, cancel_futures=True)
         self.stats["seconds"] = round(time.perf_counter() - t0, 3)
         self.truth["campaigns"] = {
             c.campaign_id: {
@@ -640,13 +654,10 @@ class Simulator:
                 "event_seq": pa.array(seq),
                 "user_idx": pa.array(np.full(n, -1) if anonymous else users, pa.int64()),
                 "device_idx": pa.array(users, pa.int64()),
-                "event_type": event_type.cast(pa.string()),
+                "event_type": event_type,
                 "event_ms": pa.array(ms, pa.int64()),
                 "received_ms": pa.array(received, pa.int64()),
-                **{
-                    k: (v.cast(_PROP_FIELDS[k[2:]]) if isinstance(v, pa.DictionaryArray) else v)
-                    for k, v in cols.items()
-                },
+                **{k: v if v.type == _PROP_FIELDS[k[2:]] else v.cast(_PROP_FIELDS[k[2:]]) for k, v in cols.items()},
             }
         )
         self.emit("events", t, self.day_of_ms(received))
@@ -801,9 +812,9 @@ class Simulator:
         if points is not None:
             extra["points"] = pa.array(np.full(n, points), pa.int64())
         if campaign is not None:
-            extra["campaign_id"] = pa.array(np.full(n, campaign), pa.string())
+            extra["campaign_id"] = _dict(np.zeros(n, np.int8), [campaign])
         if coupon is not None:
-            extra["coupon_id"] = pa.array(np.full(n, coupon), pa.string())
+            extra["coupon_id"] = _dict(np.zeros(n, np.int8), [coupon])
         self._emit_events(users, event_type, ms, ms + rng.integers(100, 5_000, n), **extra)
 
     def _campaign_running(self, i: int, d: int) -> bool:
@@ -1221,11 +1232,24 @@ class Simulator:
     # ------------------------------------------------------------------ writing
 
     def _spill(self, d: int, feed: str) -> None:
-        """Write today's queued rows of a feed to a part file once a chunk is full."""
+        """Write today's queued rows of a feed to part files of ``chunk_rows`` each, keeping the rest queued."""
         tables = self.buffer[d][feed]
         if sum(t.num_rows for t in tables) >= self.chunk_rows:
-            self._write_part(contract.get_feed(feed), d, pa.concat_tables(tables))
-            self.buffer[d][feed] = []
+            table = pa.concat_tables(tables)
+            full = table.num_rows - table.num_rows % self.chunk_rows
+            for s in range(0, full, self.chunk_rows):
+                self._write_part(contract.get_feed(feed), d, table.slice(s, self.chunk_rows))
+            self.buffer[d][feed] = [table.slice(full)] if full < table.num_rows else []
+
+    def _submit(self, fn: Callable[..., object], *args: object) -> None:
+        """Queue a write for the writer thread, waiting while MAX_PENDING_WRITES are queued."""
+        self._wait_for_writes(MAX_PENDING_WRITES - 1)
+        self._pending.append(self._writer.submit(fn, *args))
+
+    def _wait_for_writes(self, at_most: int) -> None:
+        """Wait until no more than ``at_most`` writes are queued; a failed write raises here."""
+        while self._pending and (len(self._pending) > at_most or self._pending[0].done()):
+            self._pending.popleft().result()
 
     def _flush(self, d: int) -> dict[str, int]:
         day = self.start + timedelta(days=d)
@@ -1238,7 +1262,8 @@ class Simulator:
                 for s in range(0, max(1, 0 if table is None else table.num_rows), self.chunk_rows):
                     self._write_part(feed, d, None if table is None else table.slice(s, self.chunk_rows))
             parts = self._parts.pop((feed.name, d))
-            write_marker(self.landing / feed.name / f"dt={day.isoformat()}", feed.name, day, rows=parts)
+            # after the partition's parts, in the same writer thread: the marker is written last
+            self._submit(write_marker, self.landing / feed.name / f"dt={day.isoformat()}", feed.name, day, parts)
             counts[feed.name] = sum(parts.values())
             self.stats["rows"] += counts[feed.name]
         self.stats["events"] += counts["events"]
@@ -1255,17 +1280,23 @@ class Simulator:
         fmt = self.events_format if feed.name == "events" else feed.format
         parts = self._parts[(feed.name, d)]
         path = part_dir / f"part-{len(parts):04d}.{fmt}"
-        if part is None or part.num_rows == 0:
-            sql = _empty_select(feed)
-        else:
-            self.con.register("part", part)
-            sql = _SELECT[feed.name]
+        sql = _empty_select(feed) if part is None or part.num_rows == 0 else _SELECT[feed.name]
         sql = sql.replace("{TS}", "'%Y-%m-%dT%H:%M:%S.%gZ'") if fmt != "parquet" else _native_ts(sql)
-        options = {"csv": "(format csv, header true)", "jsonl": "(format json)", "parquet": "(format parquet)"}[fmt]
-        self.con.execute(f"copy ({sql}) to '{path}' {options}")
+        options = {
+            "csv": "(format csv, header true)",
+            "jsonl": "(format json)",
+            "parquet": f"(format parquet, {PARQUET_WRITE_OPTIONS})",
+        }[fmt]
+        self._submit(self._copy, part, f"copy ({sql}) to '{path}' {options}")
+        parts[path.name] = 0 if part is None else part.num_rows
+
+    def _copy(self, part: pa.Table | None, sql: str) -> None:
+        """The writer thread's job: one part file written by DuckDB from the Arrow table."""
+        if part is not None and part.num_rows:
+            self.con.register("part", part)
+        self.con.execute(sql)
         if part is not None and part.num_rows:
             self.con.unregister("part")
-        parts[path.name] = 0 if part is None else part.num_rows
 
 
 def _within_group_index(sizes: np.ndarray) -> np.ndarray:
