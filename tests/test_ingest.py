@@ -12,6 +12,7 @@ import pytest
 from opswh import contract
 from opswh.ingest import LoadError, load_partition
 from opswh.landing import LandingError, write_marker
+from opswh.settings import Paths
 from tests.conftest import START, simulate
 
 DAYS = [START + timedelta(days=i) for i in range(3)]
@@ -449,3 +450,19 @@ def test_clean_parquet_is_kept_as_landed_and_reads_like_a_rewritten_file(tmp_pat
         assert all(ids[line - 1] == event_id for _, line, event_id, _, _ in got)
         assert 2 not in {line for _, line, _, _, _ in got} or dt == DAYS[0]  # the rejected row is not in raw
     assert warehouse.execute("select count(distinct _loaded_at) from raw.events").fetchall()[0][0] == 2
+
+
+def test_a_moved_data_directory_keeps_its_raw_views(tmp_path) -> None:
+    """The views name their files by absolute path; the next load in the new place re-points them."""
+    import duckdb
+
+    paths = simulate(tmp_path / "before", days=2, scale="tiny")
+    con = duckdb.connect(str(paths.warehouse))
+    load_partition(con, paths, "orders", DAYS[0])
+    rows = sorted(con.execute("select * from raw.orders").fetchall())
+    con.close()
+    shutil.move(tmp_path / "before", tmp_path / "after")
+    moved = Paths(tmp_path / "after")
+    con = duckdb.connect(str(moved.warehouse))
+    load_partition(con, moved, "orders", DAYS[1])
+    assert sorted(con.execute("select * from raw.orders where _dt = ?", [DAYS[0]]).fetchall()) == rows

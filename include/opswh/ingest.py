@@ -107,11 +107,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             "where table_catalog = current_database() and table_schema = 'raw'"
         ).fetchall()
     )
+    # the views name their files by absolute path: when the data directory moved, re-point them all
+    con.execute("create table if not exists raw.raw_layer (path varchar)")
+    here = str(raw_dir(con))
+    moved = con.execute("select path from raw.raw_layer").fetchall() != [(here,)]
     for feed in contract.FEEDS:
         if kinds.get(feed.name) == "BASE TABLE":
             _migrate_table(con, feed)
-        elif feed.name not in kinds:
+        elif feed.name not in kinds or moved:
             _refresh_view(con, feed)
+    if moved:
+        con.execute("delete from raw.raw_layer")
+        con.execute("insert into raw.raw_layer values (?)", [here])
     sources = ", ".join(f"('{f.name}', '{f.source}')" for f in contract.FEEDS)
     con.execute(f"""
         create or replace view raw.reconciliation as
