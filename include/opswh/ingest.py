@@ -142,10 +142,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 _HIVE = "hive_types = {'_dt': DATE, '_load_id': VARCHAR, '_loaded_at': BIGINT}"
 
 
-def _raw_file(base: Path, feed: str, dt: date, load_id: str, loaded_at: datetime, name: str) -> Path:
-    """A raw file's path carries its lineage as Hive partitions: the day, the load and when it ran."""
+def _load_dir(base: Path, feed: str, dt: date, load_id: str, loaded_at: datetime) -> Path:
+    """Where a load writes its raw files: the path carries their lineage as Hive partitions (the day,
+    the load and when it ran); each file is named after the landed file it holds."""
     micros = (loaded_at - datetime(1970, 1, 1)) // timedelta(microseconds=1)
-    return base / feed / f"_dt={dt.isoformat()}" / f"_load_id={load_id}" / f"_loaded_at={micros}" / f"{name}.parquet"
+    return base / feed / f"_dt={dt.isoformat()}" / f"_load_id={load_id}" / f"_loaded_at={micros}"
 
 
 def _refresh_view(con: duckdb.DuckDBPyConnection, feed: contract.Feed) -> None:
@@ -193,7 +194,7 @@ def _migrate_table(con: duckdb.DuckDBPyConnection, feed: contract.Feed) -> None:
             f"select distinct _dt, _load_id, _loaded_at, _file from raw.{feed.name} order by all"
         ).fetchall()
         for dt, load_id, loaded_at, file in loads:
-            path = _raw_file(base, feed.name, dt, load_id, loaded_at, Path(file).name)
+            path = _load_dir(base, feed.name, dt, load_id, loaded_at) / f"{Path(file).name}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             rows = con.execute(
                 f"copy (select {data}, _line from raw.{feed.name} where _dt = ? and _load_id = ? and _file = ? "
@@ -237,13 +238,14 @@ def load_partition(
         _log_failure(con, result, str(e), started)
         raise
     base = raw_dir(con)
-    staged = []
-    for lf, rel in _distinct_files(landed, result, paths):
-        path = _raw_file(base, feed.name, dt, load_id, started, lf.path.name)
-        staged.append(_Staged(lf, rel, path, path.with_name(f".{path.stem}.rejects.parquet")))
+    out = _load_dir(base, feed.name, dt, load_id, started)
+    staged = [
+        _Staged(lf, rel, out / f"{lf.path.name}.parquet", out / f".{lf.path.name}.rejects.parquet")
+        for lf, rel in _distinct_files(landed, result, paths)
+    ]
     partition = base / feed.name / f"_dt={dt.isoformat()}"
     try:
-        _raw_file(base, feed.name, dt, load_id, started, "x").parent.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
         _stage_files(con, feed, dt, staged, result, (load_id, started))
         _commit_load(con, feed, dt, staged, result, started, max_reject_share, min_rejects)
     except BaseException as e:
@@ -380,9 +382,10 @@ def _stage_rows(
     elif lf.path.suffix == ".jsonl":
         parsed = _parse_jsonl(con, feed, lf, rel, s.notes, line_by_line)
     else:
-        parsed = _parse_parquet(con, feed, lf, rel, s.notes)
+        types = _parquet_types(con, lf)
+        parsed = _parse_parquet(con, feed, lf, rel, s.notes, types)
     checked = _checks_sql(feed, dt, parsed)
-    if lf.path.suffix == ".parquet" and _in_contract_form(con, feed, lf):
+    if lf.path.suffix == ".parquet" and _in_contract_form(feed, types):
         good = con.execute(f"select count(*) from ({checked}) where _fail is null").fetchall()[0][0]
         if good == lf.rows:
             shutil.copyfile(lf.path, s.good_path)
@@ -773,26 +776,34 @@ def _json_errors(path: Path, lines: list[int]) -> dict[int, tuple[str, str]]:
     return out
 
 
-def _in_contract_form(con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile) -> bool:
-    """The file holds exactly the contract's columns, in its order and types."""
-    types = con.execute(
-        f"select column_name, column_type from (describe select * from read_parquet('{lf.path}', "
-        "hive_partitioning = false))"
-    ).fetchall()
-    return [(n, t.replace(" ", "").upper()) for n, t in types] == [
-        (c.name, c.type.replace(" ", "").upper()) for c in feed.columns
-    ]
-
-
-def _parse_parquet(
-    con: duckdb.DuckDBPyConnection, feed: contract.Feed, lf: LandedFile, rel: str, result: LoadResult
-) -> str:
-    types = dict(
-        con.execute(
+def _parquet_types(con: duckdb.DuckDBPyConnection, lf: LandedFile) -> dict[str, str]:
+    """The file's columns and their DuckDB types, in file order, spelled as the contract spells them."""
+    return {
+        name: _type_name(t)
+        for name, t in con.execute(
             f"select column_name, column_type from (describe select * from read_parquet('{lf.path}', "
             "hive_partitioning = false))"
         ).fetchall()
-    )
+    }
+
+
+def _type_name(t: str) -> str:
+    return t.replace(" ", "").upper()
+
+
+def _in_contract_form(feed: contract.Feed, types: dict[str, str]) -> bool:
+    """The file holds exactly the contract's columns, in its order and types."""
+    return list(types.items()) == [(c.name, _type_name(c.type)) for c in feed.columns]
+
+
+def _parse_parquet(
+    con: duckdb.DuckDBPyConnection,
+    feed: contract.Feed,
+    lf: LandedFile,
+    rel: str,
+    result: LoadResult,
+    types: dict[str, str],
+) -> str:
     present = list(types)
     _missing_required(feed, present, lf, "column")
     _note_extra(feed, present, rel, result)
@@ -800,7 +811,7 @@ def _parse_parquet(
     def column(c: contract.Column) -> str:
         if c.name not in types:
             return f'null::{c.type} as "{c.name}", null::varchar as "_raw_{c.name}"'
-        if types[c.name].replace(" ", "").upper() == c.type.replace(" ", "").upper():
+        if types[c.name] == _type_name(c.type):
             return f'"{c.name}", null::varchar as "_raw_{c.name}"'  # already the contract's type
         return f'try_cast("{c.name}" as {c.type}) as "{c.name}", "{c.name}"::varchar as "_raw_{c.name}"'
 

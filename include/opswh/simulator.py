@@ -1292,11 +1292,12 @@ class Simulator:
 
     def _copy(self, part: pa.Table | None, sql: str) -> None:
         """The writer thread's job: one part file written by DuckDB from the Arrow table."""
-        if part is not None and part.num_rows:
-            self.con.register("part", part)
+        if part is None or part.num_rows == 0:  # an empty partition: the SQL selects no rows
+            self.con.execute(sql)
+            return
+        self.con.register("part", part)
         self.con.execute(sql)
-        if part is not None and part.num_rows:
-            self.con.unregister("part")
+        self.con.unregister("part")
 
 
 def _within_group_index(sizes: np.ndarray) -> np.ndarray:
