@@ -30,7 +30,7 @@ from opswh import contract
 from opswh.ingest import load_partition
 from opswh.landing import data_files, write_marker
 from opswh.settings import Paths
-from opswh.simulator import Simulator
+from opswh.simulate.model import Simulator
 
 OUT = Path(__file__).parent / "out"
 START = date(2026, 9, 1)

@@ -1,7 +1,7 @@
 """Where the time of one daily run goes, under Airflow's scheduler, at the default scale.
 
 1. Simulates ``--days`` days at ``--scale``, loads days 1..N-1 with one history run, then
-   times one ordinary daily run for day N, twice: with ``opswh.executor.PreloadingLocalExecutor``
+   times one ordinary daily run for day N, twice: with ``opswh.airflow.executor.PreloadingLocalExecutor``
    (the default) and with Airflow's plain ``LocalExecutor``. Per task: its run time and the
    scheduling gap before it, read from Airflow's metadata DB.
 2. dbt: one ``dbt build`` against one ``dbt build --select <model>`` per model (what a
@@ -71,7 +71,7 @@ def dbt_compare(data: Path) -> dict:
     code = """
 import json, sys, time
 from pathlib import Path
-from opswh.dbt import run_dbt
+from opswh.dbt_runner import run_dbt
 from opswh.settings import Paths
 paths = Paths(Path(sys.argv[1]))
 t = time.perf_counter(); run_dbt(paths, ["build"]); one = time.perf_counter() - t
@@ -106,7 +106,7 @@ def main() -> None:
     opswh(env, "run", "--start", first.isoformat(), "--end", (last - timedelta(days=1)).isoformat(), "--one-run")
     history = round(time.perf_counter() - t, 1)
     results = {"scale": args.scale, "history_days": args.days - 1, "history_wall_s": history}
-    for executor in ("opswh.executor.PreloadingLocalExecutor", "LocalExecutor"):
+    for executor in ("opswh.airflow.executor.PreloadingLocalExecutor", "LocalExecutor"):
         r = daily_run(env, args.work, executor, last)
         results[executor] = r
         print(f"\none daily run, {executor}: {r['total_s']} s")

@@ -107,7 +107,7 @@ def load_source(
 
 def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False) -> dict:
     """``dbt source freshness`` then ``dbt build`` (seeds, models, tests) for the range, in one process."""
-    from opswh.dbt import run_dbt
+    from opswh.dbt_runner import run_dbt
 
     t = time.perf_counter()
     freshness = run_dbt(paths, ["source", "freshness"], check=False)

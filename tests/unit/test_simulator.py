@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from opswh.landing import MARKER, data_files, read_marker
-from tests.conftest import START, simulate
+from tests.support import START, simulate
 
 
 def _markers(paths) -> dict[str, str]:
@@ -39,7 +39,7 @@ def test_large_days_stream_in_parts_and_counts_add_up(tmp_path) -> None:
 
 
 def test_a_failed_write_stops_the_simulation(tmp_path, monkeypatch) -> None:
-    from opswh.simulator import Simulator
+    from opswh.simulate.model import Simulator
 
     def disk_full(self, part, sql):
         raise OSError("No space left on device")

@@ -23,7 +23,7 @@ def test_doc_tables_are_the_contract() -> None:
 
 
 def test_doc_lists_every_fault_class() -> None:
-    from opswh.faults import FAULTS
+    from opswh.simulate.faults import FAULTS
 
     doc = (REPO_ROOT / "docs" / "landing_contract.md").read_text(encoding="utf-8")
     for name in FAULTS:

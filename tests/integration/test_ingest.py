@@ -13,7 +13,7 @@ from opswh import contract
 from opswh.ingest import LoadError, load_partition
 from opswh.landing import LandingError, write_marker
 from opswh.settings import Paths
-from tests.conftest import START, simulate
+from tests.support import START, simulate
 
 DAYS = [START + timedelta(days=i) for i in range(3)]
 LENIENT = 0.3  # the faulted day is small: let quarantine, not the threshold, decide
@@ -49,7 +49,7 @@ def rejects(con, feed: str, dt: str) -> list[tuple]:
 
 
 def test_every_fault_class_is_injected(faulted) -> None:
-    from opswh.faults import FAULTS
+    from opswh.simulate.faults import FAULTS
 
     _, _, _, manifest = faulted
     assert {m["fault"] for m in manifest if m["expect"] != "skipped"} == set(FAULTS)
@@ -288,7 +288,7 @@ def test_marker_problems_refuse_the_load(tmp_path, warehouse, damage) -> None:
 
 
 def test_a_load_killed_midway_leaves_the_previous_state(tmp_path, warehouse, monkeypatch) -> None:
-    import opswh.ingest as ingest
+    import opswh.ingest.load as ingest
 
     paths = simulate(tmp_path, days=1, scale="tiny")
     first = load_partition(warehouse, paths, "events", START)
@@ -363,7 +363,7 @@ def test_raw_layer_holds_exactly_the_listed_files(tmp_path, warehouse) -> None:
 
 
 def test_a_killed_load_leaves_no_files_behind_after_the_next_load(tmp_path, warehouse, monkeypatch) -> None:
-    import opswh.ingest as ingest
+    import opswh.ingest.load as ingest
 
     paths = simulate(tmp_path, days=1, scale="tiny")
     load_partition(warehouse, paths, "orders", START)

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 from opswh import contract
-from opswh.dbt import run_dbt
+from opswh.dbt_runner import run_dbt
 from opswh.ingest import load_partition
 from opswh.landing import LandingError
-from tests.conftest import START, simulate
+from tests.support import START, simulate
 
 
 @pytest.fixture(scope="module")

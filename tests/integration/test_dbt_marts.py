@@ -10,10 +10,10 @@ import duckdb
 import pytest
 
 from opswh import contract
-from opswh.dbt import run_dbt
+from opswh.dbt_runner import run_dbt
 from opswh.ingest import load_partition
 from opswh.publish import publish_snapshot
-from tests.conftest import START, simulate
+from tests.support import START, simulate
 
 DAYS = 40
 # Checked after the incremental run and again after a full refresh: they must not differ.

@@ -12,11 +12,11 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from opswh import orchestrate
-from opswh.faults import FAULTS
+from opswh.airflow import services as orchestrate
 from opswh.publish import snapshot_meta
 from opswh.settings import REPO_ROOT, Paths
-from tests.conftest import START, simulate
+from opswh.simulate.faults import FAULTS
+from tests.support import START, simulate
 
 pytestmark = pytest.mark.e2e
 

@@ -45,8 +45,8 @@ def simulate(
     events_format: Annotated[str, typer.Option(help="Format of the events feed: jsonl, csv or parquet.")] = "jsonl",
 ) -> None:
     """Simulate a platform and land its exports under <data dir>/landing."""
-    from opswh.faults import inject, parse_faults
-    from opswh.simulator import Simulator, resolve_scale
+    from opswh.simulate.faults import inject, parse_faults
+    from opswh.simulate.model import Simulator, resolve_scale
 
     first = _date(start)
     try:
@@ -133,7 +133,7 @@ def load(
 def _watch(paths, run_ids: set[str] | None, expect: int, timeout: float, before: set[str] | None = None) -> list:
     """Show progress until ``expect`` runs are finished (those in ``run_ids``, or every run not in
     ``before``), or one fails; return them."""
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
 
     start = time.monotonic()
     seen_before = before or set()
@@ -169,7 +169,7 @@ def _timeout(timeout: float) -> int:
 
 
 def _report_failures(paths, runs_: list) -> bool:
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
 
     failed = [r for r in runs_ if r.state == "failed"]
     for r in failed:
@@ -189,7 +189,7 @@ def run(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the runs.")] = 3600,
 ) -> None:
     """Run platform_ops_daily for those days through Airflow's scheduler: a run per day, or one range run."""
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
 
     paths = settings.paths()
     first, last = _date(start), _date(end or start)
@@ -214,7 +214,7 @@ def run(
 @app.command("airflow")
 def airflow_ui(stop: Annotated[bool, typer.Option(help="Stop the services instead.")] = False) -> None:
     """Start the Airflow UI (and scheduler) for this project on localhost, and say how to log in."""
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
 
     paths = settings.paths()
     if stop:
@@ -233,7 +233,7 @@ def airflow_ui(stop: Annotated[bool, typer.Option(help="Stop the services instea
 @app.command()
 def status(limit: Annotated[int, typer.Option(help="How many runs to list.")] = 10) -> None:
     """Recent runs, the published snapshot and the latest failing checks."""
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
     from opswh.publish import snapshot_meta
 
     paths = settings.paths()
@@ -328,7 +328,7 @@ def demo(
     import shutil
     from zoneinfo import ZoneInfo
 
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
     from opswh.settings import REPORTING_TZ
 
     paths = settings.paths()
@@ -365,7 +365,7 @@ def demo(
     console.print(f"[green]history run {history} and {len(scheduled)} scheduled daily runs succeeded[/]")
     console.rule("[bold]4. KPIs of the last 7 days, channels and campaigns (published marts)")
     _kpi_summary(paths)
-    from opswh.dbt import run_dbt
+    from opswh.dbt_runner import run_dbt
 
     docs = run_dbt(paths, ["docs", "generate", "--static"], check=False)
     console.rule("[bold]What to look at next")
@@ -386,7 +386,7 @@ def demo(
 def _kpi_summary(paths) -> None:
     import duckdb
 
-    from opswh import report
+    from opswh.cli import report
 
     with duckdb.connect(str(paths.published), read_only=True) as con:
         for table in (report.kpi_table(con), report.channel_table(con), report.campaign_table(con)):

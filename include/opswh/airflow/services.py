@@ -53,7 +53,9 @@ def airflow_env(paths: Paths) -> dict[str, str]:
             "OPSWH_DATA_DIR": str(paths.root),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": os.environ.get("OPSWH_EXECUTOR", "opswh.executor.PreloadingLocalExecutor"),
+            "AIRFLOW__CORE__EXECUTOR": os.environ.get(
+                "OPSWH_EXECUTOR", "opswh.airflow.executor.PreloadingLocalExecutor"
+            ),
             "AIRFLOW__CORE__PARALLELISM": "2",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",

@@ -509,7 +509,7 @@ def write_generated(repo_root: Path | None = None) -> None:
     """Regenerate the files derived from the contract: dbt sources and the doc's tables."""
     import re
 
-    root = repo_root or Path(__file__).resolve().parents[2]
+    root = repo_root or Path(__file__).resolve().parents[3]
     for source in SOURCES:
         path = root / "dbt_project" / "models" / "staging" / source / f"_{source}__sources.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -523,7 +523,3 @@ def write_generated(repo_root: Path | None = None) -> None:
         flags=re.S,
     )
     doc.write_text(text, encoding="utf-8")
-
-
-if __name__ == "__main__":
-    write_generated()

@@ -4,7 +4,7 @@ Measured on the project's 2-core machine, importing Great Expectations takes abo
 dbt about 4 s, in every task process: most of a small daily run. Airflow 3's LocalExecutor
 forks its workers from the scheduler, and each worker forks its task processes
 (``os.fork`` on Linux), so modules imported here, once, before the workers start, are
-already loaded in every task. Set with ``AIRFLOW__CORE__EXECUTOR=opswh.executor.PreloadingLocalExecutor``.
+already loaded in every task. Set with ``AIRFLOW__CORE__EXECUTOR=opswh.airflow.executor.PreloadingLocalExecutor``.
 """
 
 from __future__ import annotations

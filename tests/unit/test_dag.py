@@ -50,7 +50,7 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "
 
 
 def _airflow_env(tmp_path: Path) -> dict[str, str]:
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
     from opswh.settings import Paths
 
     return orchestrate.airflow_env(Paths(tmp_path))
@@ -84,9 +84,9 @@ def test_a_complete_run_with_dag_test_publishes_marts(tmp_path) -> None:
     """One real run of platform_ops_daily (dag.test: Airflow, dbt and GX for real, in-process)."""
     import duckdb
 
-    from opswh import orchestrate
+    from opswh.airflow import services as orchestrate
     from opswh.settings import Paths
-    from tests.conftest import START, simulate
+    from tests.support import START, simulate
 
     paths = simulate(tmp_path, days=2, scale="tiny")
     env = orchestrate.airflow_env(paths)
@@ -115,7 +115,7 @@ print("STATE", run.state)
 @pytest.mark.e2e
 def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> None:
     """Two daily runs through Airflow's scheduler; the second day's order_items renamed a column."""
-    from tests.conftest import START, simulate
+    from tests.support import START, simulate
 
     simulate(tmp_path, days=2, scale="small", faults=["schema_drift_renamed"])
     opswh = str(Path(sys.executable).parent / "opswh")

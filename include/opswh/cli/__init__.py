@@ -1,0 +1,5 @@
+"""The ``opswh`` command line."""
+
+from opswh.cli.commands import app
+
+__all__ = ["app"]
