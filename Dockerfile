@@ -22,6 +22,7 @@ COPY dags ./dags
 COPY dbt_project ./dbt_project
 COPY expectations ./expectations
 COPY docs ./docs
+COPY deploy ./deploy
 RUN uv sync --locked --no-dev
 
 USER airflow

@@ -29,7 +29,7 @@ import duckdb
 from opswh import contract
 from opswh.ingest import load_partition
 from opswh.landing import data_files, write_marker
-from opswh.settings import Paths
+from opswh.paths import Paths
 from opswh.simulate.model import Simulator
 
 OUT = Path(__file__).parent / "out"

@@ -3,7 +3,7 @@
 1. Simulates ``--days`` days at ``--scale``, loads days 1..N-1 with one history run, then
    times one ordinary daily run for day N, twice: with ``opswh.airflow.executor.PreloadingLocalExecutor``
    (the default) and with Airflow's plain ``LocalExecutor``. Per task: its run time and the
-   scheduling gap before it, read from Airflow's metadata DB.
+   scheduling gap before it, from Airflow's CLI.
 2. dbt: one ``dbt build`` against one ``dbt build --select <model>`` per model (what a
    per-model task layout such as astronomer-cosmos's local execution mode runs), in one
    process, on the same warehouse.
@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -35,34 +34,44 @@ def opswh(env: dict, *args: str) -> None:
         sys.exit(f"opswh {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
 
 
-def task_table(db: Path, run_prefix: str) -> dict:
-    c = sqlite3.connect(db)
-    run_id, start, end = c.execute(
-        "select run_id, start_date, end_date from dag_run where run_id like ? order by start_date desc limit 1",
-        [run_prefix + "%"],
-    ).fetchone()
-    parse = lambda s: datetime.fromisoformat(s[:26])  # noqa: E731
-    prev = parse(start)
+def task_table(data: Path, run_prefix: str) -> dict:
+    """Per task of the newest run whose id starts with ``run_prefix``: its run time and the gap before it,
+    from Airflow's CLI (``dags list-runs``, ``tasks states-for-dag-run``) on the metadata DB."""
+    from opswh import config
+    from opswh.airflow.services import airflow_json
+
+    cfg = config.load(data)
+
+    def cli_json(*args: str) -> list[dict]:
+        return airflow_json(cfg, *args) or []
+
+    run = next(r for r in cli_json("dags", "list-runs", "platform_ops_daily") if r["run_id"].startswith(run_prefix))
+    parse = datetime.fromisoformat
+    prev = parse(run["start_date"])
     tasks = []
-    for task_id, s, e in c.execute(
-        "select task_id, start_date, end_date from task_instance where run_id = ? order by start_date", [run_id]
-    ):
+    states = cli_json("tasks", "states-for-dag-run", "platform_ops_daily", run["run_id"])
+    for ti in sorted(states, key=lambda x: x["start_date"]):
+        s, e = parse(ti["start_date"]), parse(ti["end_date"])
         tasks.append(
             {
-                "task": task_id,
-                "gap_s": round((parse(s) - prev).total_seconds(), 2),
-                "run_s": round((parse(e) - parse(s)).total_seconds(), 2),
+                "task": ti["task_id"],
+                "gap_s": round((s - prev).total_seconds(), 2),
+                "run_s": round((e - s).total_seconds(), 2),
             }
         )
-        prev = parse(e)
-    return {"run_id": run_id, "total_s": round((parse(end) - parse(start)).total_seconds(), 1), "tasks": tasks}
+        prev = e
+    return {
+        "run_id": run["run_id"],
+        "total_s": round((parse(run["end_date"]) - parse(run["start_date"])).total_seconds(), 1),
+        "tasks": tasks,
+    }
 
 
 def daily_run(base_env: dict, data: Path, executor: str, day: date) -> dict:
     env = {**base_env, "OPSWH_EXECUTOR": executor}
     opswh(env, "airflow", "--stop")
     opswh(env, "run", "--start", day.isoformat())
-    result = task_table(data / "airflow" / "airflow.db", f"opswh_day__{day}")
+    result = task_table(data, f"opswh_day__{day}")
     opswh(env, "airflow", "--stop")
     return result
 
@@ -72,7 +81,7 @@ def dbt_compare(data: Path) -> dict:
 import json, sys, time
 from pathlib import Path
 from opswh.dbt_runner import run_dbt
-from opswh.settings import Paths
+from opswh.paths import Paths
 paths = Paths(Path(sys.argv[1]))
 t = time.perf_counter(); run_dbt(paths, ["build"]); one = time.perf_counter() - t
 manifest = json.loads((paths.dbt_target / "manifest.json").read_text())

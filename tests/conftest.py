@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from opswh.settings import Paths
+from opswh.paths import Paths
 from opswh.simulate.faults import ORDER
 from tests.support import simulate
 

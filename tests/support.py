@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from opswh.settings import Paths
+from opswh.paths import Paths
 from opswh.simulate.faults import inject
 from opswh.simulate.model import Simulator
 

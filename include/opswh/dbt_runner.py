@@ -1,21 +1,64 @@
-"""Run dbt against the warehouse, in-process (one ``dbtRunner`` invocation: dbt's start-up is
-paid once per call, so a stage runs one ``dbt build`` rather than one call per model)."""
+"""Run dbt on a data directory's warehouse, in-process, with the configuration's vars.
+
+One ``dbtRunner`` invocation per command: dbt's start-up is paid once per call, so a stage runs
+one ``dbt build`` rather than one call per model. Every invocation gets ``--vars`` from the
+configuration (``Config.dbt_vars``: the reporting time zone, currency, launch date, lookback and
+the metric overrides, plus the warehouse path the profile reads), so the marts cut days where
+the loader and the GX gate do; the process environment is left as it was. The vars are the
+same from run to run, so dbt's partial parsing keeps its cache.
+"""
 
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from opswh.settings import REPO_ROOT, Paths
+from opswh import config
+from opswh.config import REPO_ROOT
+from opswh.errors import PermanentError
+from opswh.paths import Paths
 
 PROJECT_DIR = REPO_ROOT / "dbt_project"
+# Statuses of a node that failed on its data or its SQL: the same input fails again.
+_FAILED = ("error", "fail", "runtime error")
+# What a failure that may pass says: another process holds the file, the disk, the connection.
+_TRANSIENT = ("could not set lock", "io error", "no space left", "connection")
 
 
 @dataclass
 class DbtResult:
     success: bool
     failures: list[str]
+
+
+class DbtError(RuntimeError):
+    """A dbt command failed for a reason that may pass (a lock, a killed connection)."""
+
+
+class DbtBuildFailed(DbtError, PermanentError):
+    """A model or test failed on the data or its SQL; the message lists the failing nodes."""
+
+
+def dbt_vars(paths: Paths) -> dict:
+    return {**config.load(paths.root).dbt_vars(), "warehouse_path": str(paths.warehouse)}
+
+
+def dbt_args(paths: Paths, args: Sequence[str]) -> list[str]:
+    """The full command line for ``dbt <args>`` on this data directory."""
+    return [
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(paths.dbt_target),
+        "--log-path",
+        str(paths.logs / "dbt"),
+        "--vars",
+        json.dumps(dbt_vars(paths), sort_keys=True),
+    ]
 
 
 def _close_duckdb() -> None:
@@ -28,40 +71,26 @@ def _close_duckdb() -> None:
     gc.collect()
 
 
-class DbtError(RuntimeError):
-    """A dbt command failed; the message lists the failing nodes."""
-
-
 def run_dbt(paths: Paths, args: Sequence[str], check: bool = True) -> DbtResult:
-    """``dbt <args>`` on the warehouse of ``paths``; raises DbtError listing failures when ``check``."""
+    """``dbt <args>`` on the warehouse of ``paths``; raises DbtBuildFailed (or DbtError) listing failures when ``check``."""
     from dbt.cli.main import dbtRunner
 
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
-    os.environ["OPSWH_WAREHOUSE"] = str(paths.warehouse)
-    cli = [
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(paths.dbt_target),
-        "--log-path",
-        str(paths.logs / "dbt"),
-    ]
     try:
-        res = dbtRunner().invoke(cli)
+        res = dbtRunner().invoke(dbt_args(paths, args))
     finally:
         _close_duckdb()
     failures = []
     if res.result is not None and hasattr(res.result, "results"):
         for r in res.result.results:
             status = str(getattr(r, "status", "")).lower()
-            if status in ("error", "fail", "runtime error"):
+            if status in _FAILED:
                 failures.append(f"{r.node.unique_id}: {status}: {(r.message or '').strip()[:300]}")
     if res.exception is not None:
         failures.append(str(res.exception))
     result = DbtResult(bool(res.success), failures)
     if check and not result.success:
-        raise DbtError(f"dbt {' '.join(args)} failed:\n  " + "\n  ".join(failures or ["(see the dbt log)"]))
+        message = f"dbt {' '.join(args)} failed:\n  " + "\n  ".join(failures or ["(see the dbt log)"])
+        transient = any(marker in f.lower() for f in failures for marker in _TRANSIENT)
+        raise DbtError(message) if transient else DbtBuildFailed(message)
     return result

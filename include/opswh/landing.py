@@ -15,12 +15,23 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from opswh.errors import PermanentError
+
 MARKER = "_SUCCESS"
 DATA_SUFFIXES = (".csv", ".jsonl", ".parquet")
 
 
-class LandingError(Exception):
+class LandingError(PermanentError):
     """A partition cannot be loaded as delivered. The message says where and what to do."""
+
+
+class LoadError(LandingError):
+    """The load was refused; nothing changed in the warehouse."""
+
+
+def partition_dir(landing: Path, feed: str, dt: date) -> Path:
+    """The folder of one feed's delivery for one reporting day: ``<landing>/<feed>/dt=YYYY-MM-DD``."""
+    return landing / feed / f"dt={dt.isoformat()}"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The stages of ``platform_ops_daily``, callable without Airflow.
+"""The stages of ``platform_ops_daily``, callable without Airflow: the only API the DAG and the CLI call.
 
 Every stage works on a range of reporting days (one day for a scheduled run, many for a
 history load) and is safe to re-run: loads replace their partitions, dbt rebuilds, publish
@@ -9,55 +9,35 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from opswh import contract
-from opswh.settings import REPORTING_TZ, Paths, date_range
+from opswh import config, contract
+from opswh.days import DayRange, DayRangeError, run_days
+from opswh.errors import PermanentError
+from opswh.paths import Paths, safe_name
 
-WRITER_POOL = "duckdb_writer"
+__all__ = ["DayRange", "StageError", "day_range", "dbt_build", "load_source", "missing_partitions", "publish"]
 
 
-class StageError(RuntimeError):
+class StageError(PermanentError):
     """A stage failed; the message says what and where."""
 
 
-@dataclass(frozen=True)
-class DayRange:
-    start: date
-    end: date
-
-    @property
-    def days(self) -> list[date]:
-        return date_range(self.start, self.end)
-
-    def __str__(self) -> str:
-        return str(self.start) if self.start == self.end else f"{self.start}..{self.end}"
-
-
 def day_range(
-    data_interval_start: datetime | None, data_interval_end: datetime | None, conf: dict[str, Any] | None = None
+    data_interval_start: datetime | None,
+    data_interval_end: datetime | None,
+    conf: dict[str, Any] | None = None,
+    paths: Paths | None = None,
 ) -> DayRange:
-    """The reporting days a run covers: ``conf`` start/end (a history run) or its data interval."""
-    conf = conf or {}
-    if conf.get("start"):
-        start = date.fromisoformat(conf["start"])
-        end = date.fromisoformat(conf.get("end") or conf["start"])
-        if end < start:
-            raise StageError(f"conf end {end} is before start {start}")
-        return DayRange(start, end)
-    if data_interval_start is None or data_interval_end is None:
-        raise StageError("a run needs a data interval or conf {'start': 'YYYY-MM-DD', 'end': 'YYYY-MM-DD'}")
-    tz = ZoneInfo(REPORTING_TZ)
-    first = data_interval_start.astimezone(tz).date()
-    last = data_interval_end.astimezone(tz).date() - timedelta(days=1)
-    return DayRange(first, max(first, last))
-
-
-# ------------------------------------------------------------------------------ stages
+    """The reporting days a run covers: ``conf`` start/end (a history run) or its data interval, cut in the
+    configured reporting time zone."""
+    cfg = config.load(paths.root if paths else None)
+    try:
+        return run_days(data_interval_start, data_interval_end, conf, cfg.reporting_tz)
+    except DayRangeError as e:
+        raise StageError(str(e)) from None
 
 
 def missing_partitions(paths: Paths, days: DayRange) -> list[str]:
@@ -78,10 +58,9 @@ def load_source(
     """Load every feed of one source system for the range; fail after trying them all if any failed."""
     import duckdb
 
-    from opswh.ingest import DEFAULT_MAX_REJECT_SHARE, load_partition
+    from opswh.ingest import load_partition
     from opswh.landing import LandingError
 
-    share = DEFAULT_MAX_REJECT_SHARE if max_reject_share is None else max_reject_share
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     totals = {"landed": 0, "loaded": 0, "rejected": 0, "deduplicated": 0, "partitions": 0}
     failures: list[str] = []
@@ -90,7 +69,7 @@ def load_source(
         for feed in contract.feeds_of(source):
             for d in days.days:
                 try:
-                    r = load_partition(con, paths, feed.name, d, max_reject_share=share, run_id=run_id)
+                    r = load_partition(con, paths, feed.name, d, max_reject_share=max_reject_share, run_id=run_id)
                 except LandingError as e:
                     failures.append(str(e))
                     continue
@@ -112,8 +91,9 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False) -> dict:
     t = time.perf_counter()
     freshness = run_dbt(paths, ["source", "freshness"], check=False)
     args = ["build", "--exclude", "resource_type:source"] + (["--full-refresh"] if full_refresh else [])
-    # No --vars: a change of vars makes dbt re-parse the whole project; incremental models
-    # find their window from the data (lookback_days before the newest loaded day).
+    # Incremental models find their window from the data (lookback_days before the newest loaded
+    # day), so the run's days are not passed: the vars stay the same from run to run, and dbt's
+    # partial parsing keeps its cache.
     run_dbt(paths, args)
     return {
         "seconds": round(time.perf_counter() - t, 1),
@@ -141,10 +121,8 @@ def publish(paths: Paths, days: DayRange, run_id: str) -> dict:
 
 def write_run_summary(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any]) -> Path:
     """A JSON summary of the run under <data dir>/runs/, linked from the task log."""
-    out = paths.root / "runs"
-    out.mkdir(parents=True, exist_ok=True)
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    path = out / f"{days.end}_{safe}.json"
+    paths.runs.mkdir(parents=True, exist_ok=True)
+    path = paths.runs / f"{days.end}_{safe_name(run_id)}.json"
     path.write_text(
         json.dumps({"run_id": run_id, "start": str(days.start), "end": str(days.end), **stages}, indent=1, default=str)
     )

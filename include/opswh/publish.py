@@ -14,7 +14,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from opswh.settings import Paths
+from opswh.paths import Paths
 
 META_TABLE = "_snapshot"
 

@@ -12,9 +12,12 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from opswh.airflow import services as orchestrate
+from opswh import config
+from opswh.airflow import services
+from opswh.airflow.environment import airflow_env
+from opswh.config import REPO_ROOT
+from opswh.paths import Paths
 from opswh.publish import snapshot_meta
-from opswh.settings import REPO_ROOT, Paths
 from opswh.simulate.faults import FAULTS
 from tests.support import START, simulate
 
@@ -53,8 +56,8 @@ out.write_text(json.dumps({"seen": seen, "errors": errors}))
 
 
 def run_days(paths: Paths, days: list, extra_env: dict | None = None) -> str:
-    orchestrate.migrate(paths)
-    env = {**orchestrate.airflow_env(paths), **(extra_env or {})}
+    services.migrate(config.load(paths.root))
+    env = {**airflow_env(config.load(paths.root)), **(extra_env or {})}
     r = subprocess.run(
         [sys.executable, "-c", RUN_DAYS, str(REPO_ROOT / "dags"), *map(str, days)],
         env=env,

@@ -12,7 +12,7 @@ import pytest
 from opswh import contract
 from opswh.ingest import LoadError, load_partition
 from opswh.landing import LandingError, write_marker
-from opswh.settings import Paths
+from opswh.paths import Paths
 from tests.support import START, simulate
 
 DAYS = [START + timedelta(days=i) for i in range(3)]
@@ -364,10 +364,11 @@ def test_raw_layer_holds_exactly_the_listed_files(tmp_path, warehouse) -> None:
 
 def test_a_killed_load_leaves_no_files_behind_after_the_next_load(tmp_path, warehouse, monkeypatch) -> None:
     import opswh.ingest.load as ingest
+    from opswh.ingest import raw_dir
 
     paths = simulate(tmp_path, days=1, scale="tiny")
     load_partition(warehouse, paths, "orders", START)
-    part = ingest.raw_dir(warehouse) / "orders" / f"_dt={START.isoformat()}"
+    part = raw_dir(warehouse) / "orders" / f"_dt={START.isoformat()}"
     before = sorted(part.rglob("*.parquet"))
 
     def hard_kill(*a, **k):  # the process dies: no rollback handler, no clean-up
@@ -399,29 +400,6 @@ def test_a_partition_of_many_files_is_loaded_side_by_side_with_true_lines(tmp_pa
         got = warehouse.execute("select _line, event_id from raw.events where _file = ?", [rel]).fetchall()
         assert len(got) == len(lines)
         assert all(json.loads(lines[line - 1])["event_id"] == event_id for line, event_id in got)
-
-
-def test_a_warehouse_with_raw_tables_is_moved_to_the_raw_layer(tmp_path) -> None:
-    """Warehouses built before the Parquet raw layer kept raw.<feed> as tables: the next load moves them."""
-    import duckdb
-
-    from opswh.ingest import ensure_schema, raw_dir
-
-    paths = simulate(tmp_path, days=2, scale="tiny")
-    con = duckdb.connect(str(tmp_path / "old.duckdb"))
-    for dt in DAYS[:2]:
-        load_partition(con, paths, "payments", dt)
-    rows = sorted(con.execute("select * from raw.payments").fetchall())
-    con.execute("create table raw.payments_old as select * from raw.payments")  # the old layout, rebuilt
-    con.execute("drop view raw.payments")
-    con.execute("alter table raw.payments_old rename to payments")
-    con.execute("delete from raw.raw_files where feed = 'payments'")
-    for f in (raw_dir(con) / "payments").rglob("*.parquet"):
-        f.unlink()
-    ensure_schema(con)
-    assert sorted(con.execute("select * from raw.payments").fetchall()) == rows
-    assert con.execute("select count(distinct _dt) from raw.raw_files where feed = 'payments'").fetchall()[0][0] == 2
-    assert len(list((raw_dir(con) / "payments").rglob("*.parquet"))) == 2  # one per landed file
 
 
 def test_clean_parquet_is_kept_as_landed_and_reads_like_a_rewritten_file(tmp_path, warehouse) -> None:

@@ -8,8 +8,8 @@ import duckdb
 from typer.testing import CliRunner
 
 from opswh.cli import app
+from opswh.paths import Paths
 from opswh.publish import publish_snapshot
-from opswh.settings import Paths
 
 runner = CliRunner()
 

@@ -9,16 +9,17 @@ import re
 import pyarrow.parquet as pq
 
 from opswh import contract
+from opswh.config import REPO_ROOT
+from opswh.contract import render
 from opswh.landing import MARKER, data_files, read_marker
-from opswh.settings import REPO_ROOT
 
 
 def test_doc_tables_are_the_contract() -> None:
     doc = (REPO_ROOT / "docs" / "landing_contract.md").read_text(encoding="utf-8")
     section = re.search(r"<!-- contract:begin -->\n(.*)<!-- contract:end -->", doc, re.S)
     assert section, "docs/landing_contract.md lost its generated section"
-    assert section.group(1).strip() == contract.render_markdown().strip(), (
-        "docs/landing_contract.md is out of date: regenerate the section from opswh.contract.render_markdown()"
+    assert section.group(1).strip() == render.render_markdown().strip(), (
+        "docs/landing_contract.md is out of date: regenerate the section from opswh.render.render_markdown()"
     )
 
 
@@ -67,6 +68,30 @@ def test_event_properties_keys_match_the_documented_ones(clean_landing) -> None:
 def test_dbt_sources_are_generated_from_the_contract() -> None:
     for source in contract.SOURCES:
         path = REPO_ROOT / "dbt_project" / "models" / "staging" / source / f"_{source}__sources.yml"
-        assert path.read_text(encoding="utf-8") == contract.render_dbt_sources(source), (
+        assert path.read_text(encoding="utf-8") == render.render_dbt_sources(source), (
             f"{path} is out of date: run `python -m opswh.contract`"
         )
+
+
+def test_the_gx_raw_suites_structural_part_is_generated_from_the_contract() -> None:
+    for feed in contract.FEEDS:
+        expected = render.render_raw_suite(feed)
+        path = render.GENERATED_SUITES / f"{expected['name']}.json"
+        assert path.exists() and json.loads(path.read_text(encoding="utf-8")) == expected, (
+            f"{path} is out of date: run `python -m opswh.contract`"
+        )
+    assert {p.stem for p in render.GENERATED_SUITES.glob("*.json")} == {
+        f"raw_{f.name}__contract" for f in contract.FEEDS
+    }
+
+
+def test_every_contract_rule_has_its_count_in_the_generated_suite() -> None:
+    events = render.render_raw_suite(contract.get_feed("events"))
+    checked = {e["kwargs"]["column"] for e in events["expectations"]}
+    assert {
+        "event_id__null",
+        "event_type__not_allowed",
+        "event_at__outside_window",
+        "received_after_event__violated",
+    } <= checked
+    assert "key__repeated" in checked and "'page_view'" in events["meta"]["query"]

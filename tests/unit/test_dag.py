@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from opswh.settings import REPO_ROOT
+from opswh.config import REPO_ROOT
 
 DAGS = sorted((REPO_ROOT / "dags").glob("*.py"))
 AIRFLOW2_IDIOMS = [
@@ -50,10 +50,10 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "
 
 
 def _airflow_env(tmp_path: Path) -> dict[str, str]:
-    from opswh.airflow import services as orchestrate
-    from opswh.settings import Paths
+    from opswh import config
+    from opswh.airflow.environment import airflow_env
 
-    return orchestrate.airflow_env(Paths(tmp_path))
+    return airflow_env(config.load(tmp_path))
 
 
 def test_dag_imports_and_is_wired_safely(tmp_path) -> None:
@@ -84,13 +84,15 @@ def test_a_complete_run_with_dag_test_publishes_marts(tmp_path) -> None:
     """One real run of platform_ops_daily (dag.test: Airflow, dbt and GX for real, in-process)."""
     import duckdb
 
-    from opswh.airflow import services as orchestrate
-    from opswh.settings import Paths
+    from opswh import config
+    from opswh.airflow import services
+    from opswh.airflow.environment import airflow_env
+    from opswh.paths import Paths
     from tests.support import START, simulate
 
     paths = simulate(tmp_path, days=2, scale="tiny")
-    env = orchestrate.airflow_env(paths)
-    orchestrate.migrate(paths)
+    env = airflow_env(config.load(paths.root))
+    services.migrate(config.load(paths.root))
     script = f"""
 import pendulum
 from airflow.models.dagbag import DagBag
@@ -132,6 +134,11 @@ def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> Non
         assert r.returncode == 1, out[-3000:]
         assert "task load_raw.load_orders failed" in out
         assert "unit_price" in out and "renamed upstream" in out  # the log excerpt carries the cause
+        assert "failed (try 1)" in out and "exc_type" not in out and "frames" not in out  # not retried, no JSON
+        from opswh import config
+        from opswh.airflow.services import running_services
+
+        assert running_services(config.load(tmp_path)) == {}  # opswh run stops the services it started
         status = subprocess.run([opswh, "status"], env=env, capture_output=True, text=True, timeout=120).stdout
         assert status.count("success") == 1 and status.count("failed") == 1
         assert "as of 2026-09-01" in status  # the failed day published nothing; the previous day stays

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
+from opswh.paths import Paths
 from opswh.pipeline import DayRange, StageError, day_range
 from opswh.publish import publish_snapshot, snapshot_meta
-from opswh.settings import Paths
 
 
 def test_a_scheduled_interval_is_one_reporting_day() -> None:

@@ -39,12 +39,12 @@ def test_large_days_stream_in_parts_and_counts_add_up(tmp_path) -> None:
 
 
 def test_a_failed_write_stops_the_simulation(tmp_path, monkeypatch) -> None:
-    from opswh.simulate.model import Simulator
+    from opswh.simulate.writer import PartWriter
 
     def disk_full(self, part, sql):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(Simulator, "_copy", disk_full)
+    monkeypatch.setattr(PartWriter, "_copy", disk_full)
     with pytest.raises(OSError, match="No space left"):
         simulate(tmp_path, days=2, scale="tiny")
 
@@ -77,3 +77,11 @@ def test_simulated_platform_has_the_shapes_the_marts_need(clean_landing) -> None
     assert spend_usd > 0
     truth = json.loads((land / "_truth.json").read_text())
     assert truth["campaigns"]["CHK01"]["order_effect"] > 1 and truth["campaigns"]["CPN01"]["order_effect"] == 1
+
+
+def test_every_fault_says_what_it_did_even_when_it_finds_nothing_to_break(tmp_path) -> None:
+    from opswh.simulate.faults import FAULTS, ORDER, inject
+
+    out = inject(tmp_path, START, 1, ORDER)  # an empty landing folder: nothing to break
+    assert {i["fault"] for i in out} == set(FAULTS)
+    assert all(i["expect"] == "skipped" and i["detail"] for i in out)

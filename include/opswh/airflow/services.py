@@ -1,125 +1,94 @@
-"""Airflow for this project: its environment, its services, and runs of ``platform_ops_daily``.
+"""The local Airflow services of one data directory: api-server, scheduler, dag-processor and triggerer.
 
-Everything Airflow writes lives under ``<data dir>/airflow`` (metadata DB, logs, generated
-passwords); nothing goes to ``~/airflow``. Services are started as background processes
-(api-server, scheduler, dag-processor) with LocalExecutor on SQLite, with pid files so that
-``opswh`` can reuse or stop them.
+They run as background processes with LocalExecutor (the preloading one) on SQLite, with pid
+files under ``<data dir>/airflow`` so that ``opswh`` can reuse or stop them. A team's server
+runs the same services from ``docker-compose.yml`` instead (``deploy/`` holds its commands).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from opswh.pipeline import WRITER_POOL
-from opswh.settings import REPO_ROOT, REPORTING_TZ, Paths
+from opswh import config
+from opswh.airflow.api import Airflow, AirflowApiError
+from opswh.airflow.environment import airflow_env
+from opswh.airflow.pools import POOLS_FILE
+from opswh.config import Config
+from opswh.errors import PermanentError
 
-DAG_ID = "platform_ops_daily"
-SERVICES = ("api-server", "scheduler", "dag-processor")
+SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 BIN = Path(sys.executable).parent
 
 
-def schedule_start(paths: Paths, set_to: date | None = None) -> date:
-    """The first day the daily schedule covers, kept in ``<data dir>/opswh.json`` so the DAG's
-    start_date stays put (default: the day it is first asked for, so nothing is caught up)."""
-    f = paths.root / "opswh.json"
-    conf = json.loads(f.read_text()) if f.exists() else {}
-    if set_to is not None or "schedule_start" not in conf:
-        day = set_to or datetime.now(ZoneInfo(REPORTING_TZ)).date()
-        conf["schedule_start"] = day.isoformat()
-        paths.root.mkdir(parents=True, exist_ok=True)
-        f.write_text(json.dumps(conf, indent=1))
-    return date.fromisoformat(conf["schedule_start"])
+class ServiceError(RuntimeError):
+    """A local Airflow service could not be started; the message says why and where its log is."""
 
 
-def airflow_env(paths: Paths) -> dict[str, str]:
-    """Environment for every Airflow process of this project."""
-    home = paths.airflow_home
-    port = os.environ.get("OPSWH_AIRFLOW_PORT", "8080")
-    env = dict(os.environ)
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "OPSWH_DATA_DIR": str(paths.root),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": os.environ.get(
-                "OPSWH_EXECUTOR", "opswh.airflow.executor.PreloadingLocalExecutor"
-            ),
-            "AIRFLOW__CORE__PARALLELISM": "2",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": port,
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_SEC": "2",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-            "OPSWH_REPORTING_TZ": REPORTING_TZ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT / "include"), os.environ.get("PYTHONPATH")])),
-        }
-    )
-    env["OPSWH_SCHEDULE_START"] = schedule_start(paths).isoformat()
-    return env
+class PortTaken(ServiceError, PermanentError):
+    """Another process (often another data directory's Airflow) listens on the configured port."""
 
 
-def _airflow(paths: Paths, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def ensure_schedule_start(cfg: Config, set_to: date | None = None) -> Config:
+    """The first day the daily schedule covers stays put: when it is not configured, the day it is first
+    asked for is stored in ``<data dir>/opswh.json`` (so nothing before it is caught up)."""
+    if set_to is None and cfg.schedule_start is not None:
+        return cfg
+    day = set_to or datetime.now(ZoneInfo(cfg.reporting_tz)).date()
+    config.store(cfg.data_dir, schedule_start=day)
+    return config.load(cfg.data_dir)
+
+
+def airflow_cli(cfg: Config, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(BIN / "airflow"), *args], env=env or airflow_env(paths), capture_output=True, text=True, check=False
+        [str(BIN / "airflow"), *args], env=airflow_env(cfg), capture_output=True, text=True, check=False
     )
 
 
-def migrate(paths: Paths) -> None:
-    """Create or upgrade the metadata DB and the writer pool (idempotent)."""
-    paths.airflow_home.mkdir(parents=True, exist_ok=True)
-    r = _airflow(paths, "db", "migrate")
+def airflow_json(cfg: Config, *args: str) -> list[dict] | None:
+    """``airflow <args> --output json`` parsed (the CLI logs warnings before its JSON), or None on failure."""
+    import json
+
+    r = airflow_cli(cfg, *args, "--output", "json")
     if r.returncode:
-        raise RuntimeError(f"airflow db migrate failed:\n{r.stderr[-3000:]}")
-    ensure_pool(paths)
+        return None
+    lines = r.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("[")), None)
+    return [] if start is None else json.loads("\n".join(lines[start:]))
 
 
-def ensure_pool(paths: Paths) -> None:
-    """The one-slot pool that serialises every task that opens the DuckDB warehouse."""
-    with sqlite3.connect(paths.airflow_home / "airflow.db") as db:
-        row = db.execute("select slots from slot_pool where pool = ?", [WRITER_POOL]).fetchone()
-        if row is None:
-            r = _airflow(paths, "pools", "set", WRITER_POOL, "1", "Writers to the DuckDB warehouse (one at a time)")
-            if r.returncode:
-                raise RuntimeError(f"creating pool {WRITER_POOL} failed:\n{r.stderr[-2000:]}")
+def migrate(cfg: Config) -> None:
+    """Create or upgrade the metadata DB and create the declared pools (idempotent)."""
+    cfg.paths.airflow_home.mkdir(parents=True, exist_ok=True)
+    for args in (("db", "migrate"), ("pools", "import", str(POOLS_FILE))):
+        r = airflow_cli(cfg, *args)
+        if r.returncode:
+            raise ServiceError(f"airflow {' '.join(args)} failed:\n{r.stderr[-3000:]}")
 
 
-# ---------------------------------------------------------------------------- services
-
-
-def _pidfile(paths: Paths, name: str) -> Path:
-    return paths.airflow_home / f"{name}.pid"
+def _pidfile(cfg: Config, name: str) -> Path:
+    return cfg.paths.airflow_home / f"{name}.pid"
 
 
 def _alive(pid: int) -> bool:
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    return True
 
 
-def running_services(paths: Paths) -> dict[str, int]:
+def running_services(cfg: Config) -> dict[str, int]:
     out = {}
     for name in SERVICES:
-        f = _pidfile(paths, name)
+        f = _pidfile(cfg, name)
         if f.exists():
             pid = int(f.read_text())
             if _alive(pid):
@@ -127,17 +96,49 @@ def running_services(paths: Paths) -> dict[str, int]:
     return out
 
 
-def api_url() -> str:
-    return f"http://127.0.0.1:{os.environ.get('OPSWH_AIRFLOW_PORT', '8080')}"
+def port_holder(port: int) -> int | None:
+    """The pid listening on ``port`` on this machine, or None when nothing listens there."""
+    import psutil
+
+    for c in psutil.net_connections(kind="tcp"):
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port:
+            return c.pid or -1
+    return None
 
 
-def start_services(paths: Paths, wait: float = 120) -> dict[str, int]:
-    """Start the services that are not running; wait until the API answers."""
-    migrate(paths)
-    env = airflow_env(paths)
-    logs = paths.airflow_home / "logs"
+def _ours(pid: int, api_server: int | None) -> bool:
+    import psutil
+
+    if api_server is None:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        return pid == api_server or any(p.pid == api_server for p in proc.parents())
+    except psutil.Error:
+        return False
+
+
+def check_port(cfg: Config) -> None:
+    """Refuse to start when another process holds the api-server's port: its workers would talk to it."""
+    holder = port_holder(cfg.airflow_port)
+    if holder is None or _ours(holder, running_services(cfg).get("api-server")):
+        return
+    raise PortTaken(
+        f"port {cfg.airflow_port} is already in use by another process (pid {holder}), probably the Airflow "
+        f"of another data directory; this one ({cfg.data_dir}) would send its tasks there. Stop it "
+        "(`opswh airflow --stop` with its OPSWH_DATA_DIR), or set OPSWH_AIRFLOW_PORT to a free port."
+    )
+
+
+def start_services(cfg: Config, wait: float = 120) -> list[str]:
+    """Start the services that are not running and wait until the API answers; return those it started."""
+    check_port(cfg)
+    migrate(cfg)
+    env = airflow_env(cfg)
+    logs = cfg.paths.airflow_home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    running = running_services(paths)
+    running = running_services(cfg)
+    started = []
     for name in SERVICES:
         if name in running:
             continue
@@ -145,159 +146,49 @@ def start_services(paths: Paths, wait: float = 120) -> dict[str, int]:
             proc = subprocess.Popen(
                 [str(BIN / "airflow"), name], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        _pidfile(paths, name).write_text(str(proc.pid))
-        running[name] = proc.pid
+        _pidfile(cfg, name).write_text(str(proc.pid))
+        started.append(name)
+    airflow = Airflow(cfg)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{api_url()}/api/v2/monitor/health", timeout=2) as r:
-                if r.status == 200:
-                    return running
-        except OSError:
-            time.sleep(1)
-    raise RuntimeError(f"the Airflow API did not come up within {wait:.0f} s; see {logs}/api-server.log")
+        if "api-server" not in running_services(cfg):
+            raise ServiceError(f"the Airflow api-server exited; see {logs / 'api-server.log'}")
+        if airflow.healthy():
+            return started
+        time.sleep(1)
+    raise ServiceError(f"the Airflow API did not come up within {wait:.0f} s; see {logs / 'api-server.log'}")
 
 
-def stop_services(paths: Paths) -> None:
-    for name, pid in running_services(paths).items():
+def stop_services(cfg: Config, names: list[str] | None = None) -> None:
+    """Stop the running services (or only ``names``)."""
+    for name, pid in running_services(cfg).items():
+        if names is not None and name not in names:
+            continue
         try:
             os.killpg(pid, signal.SIGTERM)
         except OSError:
             pass
-        for _ in range(50):
+        for _ in range(100):
             if not _alive(pid):
                 break
             time.sleep(0.2)
         else:
-            os.killpg(pid, signal.SIGKILL)
-        _pidfile(paths, name).unlink(missing_ok=True)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _pidfile(cfg, name).unlink(missing_ok=True)
 
 
-def admin_password(paths: Paths) -> str | None:
-    f = paths.airflow_home / "passwords.json"
-    if f.exists():
-        return json.loads(f.read_text()).get("admin")
-    return None
-
-
-# ---------------------------------------------------------------------------- runs
-
-
-@dataclass
-class RunState:
-    run_id: str
-    state: str
-    run_type: str
-    start: str | None
-    end: str | None
-    conf: str | None
-    logical_date: str | None
-
-
-def _db(paths: Paths) -> sqlite3.Connection:
-    return sqlite3.connect(paths.airflow_home / "airflow.db", timeout=30)
-
-
-def wait_for_dag(paths: Paths, timeout: float = 180) -> None:
-    """Wait until the dag-processor has serialized the DAG."""
+def wait_for_dag(airflow: Airflow, timeout: float = 180) -> None:
+    """Wait until the dag-processor has parsed the DAG (its import errors, if any, in the message)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with _db(paths) as db:
-            if db.execute("select 1 from serialized_dag where dag_id = ?", [DAG_ID]).fetchone():
-                return
+        if airflow.dag_is_parsed():
+            return
         time.sleep(1)
-    raise RuntimeError(
-        f"{DAG_ID} was not parsed within {timeout:.0f} s; see "
-        f"{paths.airflow_home / 'logs' / 'dag-processor.log'} and `airflow dags list-import-errors`"
-    )
-
-
-def set_paused(paths: Paths, paused: bool) -> None:
-    r = _airflow(paths, "dags", "pause" if paused else "unpause", DAG_ID)
-    if r.returncode:
-        raise RuntimeError(f"airflow dags {'pause' if paused else 'unpause'} failed:\n{r.stderr[-2000:]}")
-
-
-def trigger_range(paths: Paths, start: date, end: date) -> str:
-    """One manual run covering start..end (conf). Its run_after is the end of the range, so the
-    scheduler, which takes queued runs by run_after, starts it before the runs of later days."""
-    return trigger_runs(paths, [(start, end)])[0]
-
-
-def trigger_days(paths: Paths, start: date, end: date) -> list[str]:
-    """One manual run per day, queued in day order."""
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return trigger_runs(paths, [(d, d) for d in days])
-
-
-def trigger_runs(paths: Paths, ranges: list[tuple[date, date]]) -> list[str]:
-    tz = ZoneInfo(REPORTING_TZ)
-    stamp = int(time.time())
-    specs = []
-    for start, end in ranges:
-        run_after = datetime(end.year, end.month, end.day, tzinfo=tz) + timedelta(days=1)
-        kind = "range" if start != end else "day"
-        specs.append(
-            {
-                "dag_id": DAG_ID,
-                "run_id": f"opswh_{kind}__{start}" + (f"_{end}" if start != end else "") + f"__{stamp}",
-                "conf": {"start": str(start), "end": str(end)},
-                "run_after": run_after.astimezone(UTC).isoformat(),
-            }
-        )
-    code = (
-        "import sys, json, datetime\n"
-        "from airflow.api.common.trigger_dag import trigger_dag\n"
-        "from airflow.utils.types import DagRunTriggeredByType\n"
-        "for a in json.loads(sys.argv[1]):\n"
-        "    trigger_dag(a['dag_id'], run_id=a['run_id'], conf=a['conf'], logical_date=None,\n"
-        "                run_after=datetime.datetime.fromisoformat(a['run_after']),\n"
-        "                triggered_by=DagRunTriggeredByType.CLI)\n"
-    )
-    r = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(specs)], env=airflow_env(paths), capture_output=True, text=True
-    )
-    if r.returncode:
-        raise RuntimeError(f"triggering runs failed:\n{r.stderr[-3000:]}")
-    return [s["run_id"] for s in specs]
-
-
-def runs(paths: Paths, limit: int = 20) -> list[RunState]:
-    db_path = paths.airflow_home / "airflow.db"
-    if not db_path.exists():
-        return []
-    with _db(paths) as db:
-        rows = db.execute(
-            "select run_id, state, run_type, start_date, end_date, conf, logical_date from dag_run "
-            "where dag_id = ? order by coalesce(start_date, run_after) desc limit ?",
-            [DAG_ID, limit],
-        ).fetchall()
-    return [RunState(*r) for r in rows]
-
-
-def failed_tasks(paths: Paths, run_id: str) -> list[tuple[str, str, int]]:
-    with _db(paths) as db:
-        return db.execute(
-            "select task_id, state, try_number from task_instance where dag_id = ? and run_id = ? "
-            "and state in ('failed', 'upstream_failed') order by task_id",
-            [DAG_ID, run_id],
-        ).fetchall()
-
-
-def task_log_excerpt(paths: Paths, run_id: str, task_id: str, lines: int = 40) -> str:
-    base = paths.airflow_home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}" / f"task_id={task_id}"
-    files = sorted(base.glob("**/*.log"), key=lambda p: p.stat().st_mtime) if base.exists() else []
-    if not files:
-        return f"(no log under {base})"
-    text = files[-1].read_text(errors="replace").splitlines()
-    out = []
-    for line in text:
-        try:
-            rec = json.loads(line)
-            msg = rec.get("event", "")
-            if rec.get("error_detail"):
-                msg += "\n" + json.dumps(rec["error_detail"], indent=1)[:3000]
-            out.append(msg)
-        except ValueError:
-            out.append(line)
-    return "\n".join(out[-lines:]) + f"\n(full log: {files[-1]})"
+    try:
+        errors = "\n".join(airflow.import_errors()) or "(none reported)"
+    except AirflowApiError as e:
+        errors = str(e)
+    raise ServiceError(f"platform_ops_daily was not parsed within {timeout:.0f} s; import errors:\n{errors}")

@@ -1,5 +1,5 @@
 """``python -m opswh.contract``: regenerate the files derived from the contract."""
 
-from opswh.contract.feeds import write_generated
+from opswh.contract.render import write_generated
 
 write_generated()

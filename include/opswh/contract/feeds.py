@@ -1,13 +1,13 @@
-"""The landing contract: every feed a source system delivers, its format, columns and rules.
+"""The landing contract's feeds: every feed a source system delivers, its format, columns and rules.
 
 This module is the single source of truth. The simulator writes what it says, the loader
-enforces it, and ``docs/landing_contract.md`` renders it (a test keeps them together).
+enforces it, and ``render`` derives the dbt sources, the tables of ``docs/landing_contract.md``
+and the structural part of the GX raw suites from it (tests keep them together).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from opswh.contract.model import Column, Feed, RowCheck
 
 EVENT_TYPES = (
     "app_open",
@@ -38,69 +38,6 @@ BILLING_SERVICES = ("advertising", "value_added")
 
 MAX_NAME_LENGTH = 256
 MAX_TEXT_LENGTH = 2048
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a feed: its type in DuckDB terms and the row-level rules it obeys."""
-
-    name: str
-    type: str
-    description: str
-    required: bool = False
-    enum: tuple[str, ...] | None = None
-    non_negative: bool = False
-    max_length: int | None = None
-    not_future: bool = False
-
-    @property
-    def rules(self) -> str:
-        parts = []
-        if self.required:
-            parts.append("required")
-        if self.enum:
-            parts.append("one of " + ", ".join(f"`{v}`" for v in self.enum))
-        if self.non_negative:
-            parts.append(">= 0")
-        if self.max_length:
-            parts.append(f"at most {self.max_length} characters")
-        if self.not_future:
-            parts.append("not after the partition's day + skew")
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class RowCheck:
-    """A rule across columns of one row, as a DuckDB SQL predicate that must hold."""
-
-    name: str
-    sql: str
-    reason: str
-    column: str
-
-
-@dataclass(frozen=True)
-class Feed:
-    """A feed: one table a source system delivers once per reporting day."""
-
-    name: str
-    source: str
-    format: str
-    description: str
-    key: tuple[str, ...]
-    columns: tuple[Column, ...]
-    row_checks: tuple[RowCheck, ...] = field(default_factory=tuple)
-    snapshot: bool = False
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
 
 
 def _c(name: str, type_: str, description: str, **rules: object) -> Column:
@@ -436,90 +373,3 @@ def get_feed(name: str) -> Feed:
         return FEEDS_BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown feed {name!r}; known feeds: {', '.join(FEEDS_BY_NAME)}") from None
-
-
-def render_markdown() -> str:
-    """The per-feed tables of docs/landing_contract.md, generated from FEEDS."""
-    out: list[str] = []
-    for source in SOURCES:
-        out.append(f"### Source `{source}`\n")
-        for feed in feeds_of(source):
-            kind = "full snapshot" if feed.snapshot else "daily delta"
-            out.append(f"#### `{feed.name}` ({feed.format}, {kind})\n")
-            out.append(feed.description + "\n")
-            out.append(f"Key: {', '.join(f'`{k}`' for k in feed.key)}.\n")
-            out.append("| column | type | rules | description |")
-            out.append("|---|---|---|---|")
-            for c in feed.columns:
-                out.append(f"| `{c.name}` | {c.type} | {c.rules} | {c.description} |")
-            if feed.row_checks:
-                out.append("")
-                out.append("Row rules: " + "; ".join(f"`{r.sql}` ({r.reason})" for r in feed.row_checks) + ".")
-            out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def render_dbt_sources(source: str) -> str:
-    """``dbt_project/models/staging/<source>/_<source>__sources.yml``, generated from FEEDS."""
-    import yaml
-
-    tables = []
-    for feed in feeds_of(source):
-        cols = []
-        for c in feed.columns:
-            col: dict = {"name": c.name, "description": c.description, "data_type": c.type.lower()}
-            cols.append(col)
-        tables.append(
-            {
-                "name": feed.name,
-                "description": f"{feed.description} Landed by opswh.ingest; one row per landed record of a partition "
-                f"(`_dt`), with lineage columns. Generated from opswh.contract.",
-                "columns": cols
-                + [
-                    {"name": "_dt", "description": "Landing partition (reporting day) the row was delivered in."},
-                    {"name": "_file", "description": "File the row came from, relative to the landing folder."},
-                    {"name": "_line", "description": "Line of the file."},
-                    {"name": "_loaded_at", "description": "When the load ran (UTC)."},
-                ],
-            }
-        )
-    doc = {
-        "version": 2,
-        "sources": [
-            {
-                "name": source,
-                "schema": "raw",
-                "description": f"Feeds of the `{source}` source system, as landed (see docs/landing_contract.md).",
-                "config": {
-                    "loaded_at_field": "_loaded_at",
-                    "freshness": {
-                        "warn_after": {"count": 36, "period": "hour"},
-                        "error_after": {"count": 72, "period": "hour"},
-                    },
-                },
-                "tables": tables,
-            }
-        ],
-    }
-    header = "# Generated from include/opswh/contract.py by `python -m opswh.contract`; do not edit by hand.\n"
-    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
-
-
-def write_generated(repo_root: Path | None = None) -> None:
-    """Regenerate the files derived from the contract: dbt sources and the doc's tables."""
-    import re
-
-    root = repo_root or Path(__file__).resolve().parents[3]
-    for source in SOURCES:
-        path = root / "dbt_project" / "models" / "staging" / source / f"_{source}__sources.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_dbt_sources(source), encoding="utf-8")
-    doc = root / "docs" / "landing_contract.md"
-    text = doc.read_text(encoding="utf-8")
-    text = re.sub(
-        r"(<!-- contract:begin -->\n).*(<!-- contract:end -->)",
-        lambda m: m.group(1) + render_markdown() + "\n" + m.group(2),
-        text,
-        flags=re.S,
-    )
-    doc.write_text(text, encoding="utf-8")

@@ -1,4 +1,7 @@
-"""Raw ingestion: one feed's partition for one day into ``raw.<feed>``, with nothing lost."""
+"""Raw ingestion: one feed's partition for one day into ``raw.<feed>``, with nothing lost (see ``load``)."""
 
-from opswh.ingest.load import *  # noqa: F403
-from opswh.ingest.load import DEFAULT_MAX_REJECT_SHARE, LoadError, LoadResult, ensure_schema, load_partition, raw_dir  # noqa: F401
+from opswh.ingest.load import LoadResult, load_partition
+from opswh.ingest.raw_layer import ensure_schema, raw_dir
+from opswh.landing import LoadError
+
+__all__ = ["LoadError", "LoadResult", "ensure_schema", "load_partition", "raw_dir"]

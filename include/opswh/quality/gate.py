@@ -1,13 +1,9 @@
 """Great Expectations between the steps: validate one stage's suites, one partition at a time.
 
-Suites are reviewed JSON in ``expectations/suites/`` (GX's suite format plus, in ``meta``, the
-stage they guard and what they read: a ``table`` and its ``partition_column``, or a ``query``
-with the tokens ``$day``, ``$upper`` (the end of the day plus clock skew, UTC), ``$launch`` and
-``$tz``). A suite with ``meta.volume`` gets the parameters ``volume_min`` and ``volume_max``:
-a band around the median row count of the previous days' partitions (a volume anomaly check). GX 1.x has no working DuckDB SQL
-engine, so each partition is pulled from DuckDB as a DataFrame and validated with GX's pandas
-data source; GX is imported once per stage. Each expectation carries ``meta.severity``:
-``critical`` stops the run before publishing, ``warning`` is recorded and shown.
+GX 1.x has no working DuckDB SQL engine, so each partition is pulled from DuckDB as a DataFrame
+and validated with GX's pandas data source; GX is imported once per stage. Each expectation
+carries ``meta.severity``: ``critical`` stops the run before publishing, ``warning`` is recorded
+and shown. What a suite reads is in ``opswh.quality.suites``.
 """
 
 from __future__ import annotations
@@ -18,9 +14,10 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 
-from opswh.settings import REPO_ROOT, Paths
-
-SUITES_DIR = REPO_ROOT / "expectations" / "suites"
+from opswh import config
+from opswh.errors import PermanentError
+from opswh.paths import Paths, safe_name
+from opswh.quality.suites import load_suites, parameters, partition_sql
 
 
 @dataclass
@@ -42,7 +39,6 @@ class StageReport:
     stage: str
     validated: int = 0
     findings: list[Finding] = field(default_factory=list)
-    results_dir: str = ""
     data_docs: str = ""
 
     @property
@@ -54,13 +50,8 @@ class StageReport:
         return [f for f in self.findings if f.severity != "critical"]
 
 
-class QualityGateError(RuntimeError):
+class QualityGateError(PermanentError):
     """Critical expectations failed: the run must not publish."""
-
-
-def load_suites(stage: str) -> list[dict]:
-    suites = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(SUITES_DIR.glob("*.json"))]
-    return [s for s in suites if s["meta"]["stage"] == stage]
 
 
 def validate_stage(
@@ -76,11 +67,11 @@ def validate_stage(
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+    settings = config.load(paths.root)
     report = StageReport(stage)
-    out = paths.gx_dir / "results" / _safe(run_id) / stage
+    out = paths.gx_dir / "results" / safe_name(run_id) / stage
     out.mkdir(parents=True, exist_ok=True)
-    report.results_dir = str(out)
-    docs = paths.gx_dir / "data_docs" / _safe(run_id) / stage
+    docs = paths.gx_dir / "data_docs" / safe_name(run_id) / stage
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
     ctx.add_data_docs_site(
@@ -114,10 +105,10 @@ def validate_stage(
                 )
             )
             for d in days:
-                df = con.execute(_partition_sql(meta, d)).df()
+                df = con.execute(partition_sql(meta, d, settings)).df()
                 run = checkpoint.run(
                     batch_parameters={"dataframe": df},
-                    expectation_parameters=_parameters(con, meta, d),
+                    expectation_parameters=parameters(con, meta, d, settings),
                     run_id=gx.RunIdentifier(run_name=f"{run_id} {doc['name']} {d}"),
                 )
                 result = next(iter(run.run_results.values()))
@@ -126,21 +117,15 @@ def validate_stage(
                 for r in result.results:
                     if r.success:
                         continue
-                    cfg = r.expectation_config
-                    observed = r.result.get("observed_value")
-                    if observed is None:
-                        observed = (
-                            f"{r.result.get('unexpected_count')} unexpected, e.g. "
-                            f"{r.result.get('partial_unexpected_list', [])[:5]}"
-                        )
+                    expectation = r.expectation_config
                     report.findings.append(
                         Finding(
                             doc["name"],
                             str(d),
-                            cfg.type,
-                            cfg.kwargs.get("column"),
-                            cfg.meta.get("severity", "critical"),
-                            str(observed)[:300],
+                            expectation.type,
+                            expectation.kwargs.get("column") or expectation.kwargs.get("column_A"),
+                            expectation.meta.get("severity", "critical"),
+                            describe(r.result, expectation, df)[:500],
                         )
                     )
     ctx.build_data_docs(site_names=["opswh"])  # once per stage: the index is rebuilt on every build
@@ -163,37 +148,31 @@ def validate_stage(
     return report
 
 
-def _partition_sql(meta: dict, d: date) -> str:
-    """The rows a suite validates for day ``d``."""
-    from opswh.settings import FUTURE_SKEW, LAUNCH_DATE, REPORTING_TZ, day_bounds_utc
-
-    if "query" in meta:
-        upper = (day_bounds_utc(d)[1] + FUTURE_SKEW).isoformat(sep=" ")
-        return (
-            meta["query"]
-            .replace("$day", f"date '{d}'")
-            .replace("$upper", f"timestamp '{upper}'")
-            .replace("$launch", f"timestamp '{LAUNCH_DATE}'")
-            .replace("$tz", f"'{REPORTING_TZ}'")
-        )
-    return f"select * from {meta['table']} where {meta['partition_column']} = date '{d}'"
+def _plain(value):
+    """numpy scalars and tuples as the Python values they are (``1``, not ``np.int64(1)``)."""
+    if isinstance(value, tuple | list):
+        return type(value)(_plain(v) for v in value)
+    return value.item() if hasattr(value, "item") else value
 
 
-def _parameters(con, meta: dict, d: date) -> dict:
-    """Suite parameters for day ``d``: the volume band learned from the previous days."""
-    volume = meta.get("volume")
-    if not volume:
-        return {}
-    rows = con.execute(
-        f"select count(*) from {meta['table']} where {meta['partition_column']} >= date '{d}' - ? "
-        f"and {meta['partition_column']} < date '{d}' group by {meta['partition_column']}",
-        [volume.get("lookback_days", 7)],
-    ).fetchall()
-    if len(rows) < volume.get("min_history", 3):
-        return {"volume_min": 0, "volume_max": 10**15}  # not enough history to learn a band yet
-    median = sorted(r[0] for r in rows)[len(rows) // 2]
-    return {"volume_min": int(median * volume.get("low", 0.5)), "volume_max": int(median * volume.get("high", 2.0)) + 1}
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)
+def describe(result: dict, expectation, df) -> str:
+    """What a failed expectation found, in plain words: the count and what it counts (``meta.notes``),
+    the values named by ``meta.context``, or the unexpected values with their columns."""
+    kwargs, notes = expectation.kwargs, expectation.meta.get("notes")
+    observed = _plain(result.get("observed_value"))
+    context = expectation.meta.get("context")
+    named = f": {df[context].iloc[0]}" if context and context in df and len(df) else ""
+    if observed is not None:
+        return f"{observed} {notes}{named}" if notes else f"observed {observed}{named}"
+    values = [_plain(v) for v in (result.get("partial_unexpected_list") or [])[:5]]
+    if "column_A" in kwargs:
+        values = [f"{kwargs['column_A']}={a}, {kwargs['column_B']}={b}" for a, b in values]
+        where = f"{kwargs['column_A']} below {kwargs['column_B']}"
+    else:
+        where = f"unexpected {kwargs.get('column')}"
+    count = result.get("unexpected_count")
+    return (
+        f"{count} rows with {where}"
+        + (f" ({notes})" if notes else "")
+        + (f", e.g. {'; '.join(map(str, values))}" if values else "")
+    )

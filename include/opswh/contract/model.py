@@ -1,0 +1,68 @@
+"""What a feed of the landing contract is made of: columns with their row rules, and rules across columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a feed: its type in DuckDB terms and the row-level rules it obeys."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    non_negative: bool = False
+    max_length: int | None = None
+    not_future: bool = False
+
+    @property
+    def rules(self) -> str:
+        parts = []
+        if self.required:
+            parts.append("required")
+        if self.enum:
+            parts.append("one of " + ", ".join(f"`{v}`" for v in self.enum))
+        if self.non_negative:
+            parts.append(">= 0")
+        if self.max_length:
+            parts.append(f"at most {self.max_length} characters")
+        if self.not_future:
+            parts.append("not after the partition's day + skew")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule across columns of one row, as a DuckDB SQL predicate that must hold."""
+
+    name: str
+    sql: str
+    reason: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed: one table a source system delivers once per reporting day."""
+
+    name: str
+    source: str
+    format: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    row_checks: tuple[RowCheck, ...] = field(default_factory=tuple)
+    snapshot: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)

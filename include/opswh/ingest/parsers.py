@@ -1,0 +1,333 @@
+"""Readers of landed files: each turns one file into the relation the row rules check.
+
+DuckDB's own readers parse the files (``read_csv`` typed by the contract, ``read_json`` for
+JSON lines, ``read_parquet``). Whatever the format, a parser returns SQL selecting, in this
+order (``select_parsed`` writes it, so the shape is stated once):
+
+- for every contract column ``c``: ``"c"`` in the contract's type (null when absent or not
+  parsable), and ``"_raw_c"``, its text as landed when it was cast here (null when the reader
+  already typed it, and so rejected bad values itself);
+- ``_file`` (relative to the landing folder) and ``_line`` (the record's line, or row number);
+- ``_parse_column``, ``_parse_error``, ``_record``: set when the reader could not read the
+  record at all (the column, the reason, the record's text).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from opswh.contract import Column, Feed
+from opswh.ingest.rules import raw_name
+from opswh.ingest.sql import ident, literal
+from opswh.landing import LandedFile, LoadError
+
+SAMPLE_RECORDS = 1000  # JSON records read to detect added or missing fields
+MAX_JSON_OBJECT = 16 * 1024 * 1024
+MAX_CSV_LINE = 4 * 1024 * 1024
+BROKEN = "not a JSON object"
+# The table DuckDB's CSV reader writes the lines it rejects into (``store_rejects``), per connection.
+CSV_REJECTS = "_rej"
+
+
+@dataclass
+class Notes:
+    """What a parser noticed about a file besides its rows: columns not in the contract, warnings."""
+
+    extra_columns: list[str]
+    warnings: list[str]
+
+
+def typed(c: Column, source: str | None = None) -> str:
+    """Column ``c`` as the reader typed it (it rejects bad values itself)."""
+    return f"{source or ident(c.name)} as {ident(c.name)}, null::varchar as {raw_name(c.name)}"
+
+
+def absent(c: Column) -> str:
+    """Column ``c`` missing from the file."""
+    return f"null::{c.type} as {ident(c.name)}, null::varchar as {raw_name(c.name)}"
+
+
+def cast(c: Column) -> str:
+    """Column ``c`` cast here to the contract's type; its text kept to explain a failed cast."""
+    return f"try_cast({ident(c.name)} as {c.type}) as {ident(c.name)}, {ident(c.name)}::varchar as {raw_name(c.name)}"
+
+
+def select_parsed(
+    columns: list[str],
+    rel: str,
+    line: str,
+    source: str,
+    parse_column: str = "null::varchar",
+    parse_error: str = "null::varchar",
+    record: str = "null::varchar",
+) -> str:
+    """The parsed relation of one file: the columns (from ``typed``/``absent``/``cast``), then lineage and parse failures."""
+    return (
+        f"select {', '.join(columns)}, {literal(rel)} as _file, {line} as _line, {parse_column} as _parse_column, "
+        f"{parse_error} as _parse_error, {record} as _record from {source}"
+    )
+
+
+def missing_required(feed: Feed, present: list[str], lf: LandedFile, what: str) -> None:
+    missing = [c.name for c in feed.columns if c.required and c.name not in present]
+    if missing:
+        unknown = [p for p in present if p not in feed.column_names]
+        hint = f" It has {', '.join(unknown)} instead: renamed upstream?" if unknown else ""
+        raise LoadError(
+            f"{lf.path}: required {what} {', '.join(missing)} missing from the file.{hint} "
+            f"The contract for {feed.name} is in docs/landing_contract.md."
+        )
+
+
+def note_extra(feed: Feed, present: list[str], rel: str, notes: Notes) -> None:
+    for e in (p for p in present if p not in feed.column_names):
+        if e not in notes.extra_columns:
+            notes.extra_columns.append(e)
+            notes.warnings.append(f"{rel}: column {e} is not in the contract; ignored (schema drift)")
+
+
+# ---------------------------------------------------------------------- CSV
+
+
+def csv_header(feed: Feed, lf: LandedFile, rel: str, notes: Notes) -> list[str]:
+    with lf.path.open("rb") as f:
+        header_line = f.readline().decode("utf-8", errors="replace").strip()
+    header = next(csv.reader([header_line])) if header_line else []
+    missing_required(feed, header, lf, "column")
+    note_extra(feed, header, rel, notes)
+    return header
+
+
+def _csv_reader(feed: Feed, lf: LandedFile, header: list[str]) -> str:
+    """DuckDB's CSV reader for the file, typed by the contract; lines it cannot read go to ``CSV_REJECTS``."""
+    types = (
+        "{"
+        + ", ".join(
+            f"{literal(h)}: {literal(feed.column(h).type if h in feed.column_names else 'VARCHAR')}" for h in header
+        )
+        + "}"
+    )
+    return (
+        f"read_csv({literal(lf.path)}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        f"columns = {types}, store_rejects = true, rejects_table = {literal(CSV_REJECTS)}, "
+        f"rejects_scan = {literal(CSV_REJECTS + '_scan')}, rejects_limit = 0, max_line_size = {MAX_CSV_LINE}, "
+        "hive_partitioning = false)"
+    )
+
+
+def _csv_columns(feed: Feed, header: list[str], alias: str = "") -> list[str]:
+    prefix = f"{alias}." if alias else ""
+    return [typed(c, prefix + ident(c.name)) if c.name in header else absent(c) for c in feed.columns]
+
+
+def forget_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the reader's rejects tables, so that the next read of a CSV file starts them afresh."""
+    con.execute(f"drop table if exists {CSV_REJECTS}; drop table if exists {CSV_REJECTS}_scan")
+
+
+def csv_reader_rejected(con: duckdb.DuckDBPyConnection) -> int:
+    """How many lines the last CSV read rejected."""
+    return con.execute(f"select count(*) from {CSV_REJECTS}").fetchall()[0][0]
+
+
+def parse_csv(con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, notes: Notes) -> str:
+    """Rows of a CSV file, each on line (row number + 1): right as long as the reader rejects nothing.
+
+    The read writes the lines it could not read into ``CSV_REJECTS`` (see ``csv_reader_rejected``)."""
+    header = csv_header(feed, lf, rel, notes)
+    forget_csv_rejects(con)
+    return select_parsed(
+        _csv_columns(feed, header), rel, "ordinality + 1", f"{_csv_reader(feed, lf, header)} with ordinality"
+    )
+
+
+def parse_csv_with_rejects(con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str) -> str:
+    """Rows of a CSV file whose reader rejected lines: good rows mapped to their true lines, plus the rejects."""
+    header = csv_header(feed, lf, rel, Notes([], []))
+    forget_csv_rejects(con)
+    con.execute(
+        f"create or replace temp table _good as select *, ordinality as _k from {_csv_reader(feed, lf, header)} "
+        "with ordinality"
+    )
+    con.execute(
+        "create or replace temp table _lines as select range as line, row_number() over (order by range) as _k "
+        f"from range(2, ? + 2) where range not in (select line from {CSV_REJECTS})",
+        [lf.rows],
+    )
+    good = select_parsed(_csv_columns(feed, header, "g"), rel, "l.line", "_good g join _lines l using (_k)")
+    rejected = select_parsed(
+        [absent(c) for c in feed.columns],
+        rel,
+        "line",
+        f"{CSV_REJECTS} group by line",
+        parse_column="first(column_name order by column_idx)",
+        parse_error="""first(case error_type
+                when 'CAST' then 'unparsable value (' || error_message || ')'
+                when 'MISSING COLUMNS' then 'wrong column count (' || error_message || ')'
+                when 'TOO MANY COLUMNS' then 'wrong column count (' || error_message || ')'
+                when 'INVALID ENCODING' then 'not UTF-8 text'
+                else lower(error_type) || ' (' || error_message || ')' end order by column_idx)""",
+        record="first(csv_line)",
+    )
+    return f"{good} union all by name {rejected}"
+
+
+# ---------------------------------------------------------------------- JSON lines
+
+
+def _json_types(feed: Feed) -> dict[str, str]:
+    """The reader reads every field as text (JSON stays JSON): the rules cast and explain."""
+    return {c.name: ("JSON" if c.type == "JSON" else "VARCHAR") for c in feed.columns}
+
+
+def parse_jsonl(
+    con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, notes: Notes, line_by_line: bool = False
+) -> str:
+    keys = _sample_json_keys(lf.path)
+    if lf.rows:
+        missing_required(feed, keys, lf, "field")
+    note_extra(feed, keys, rel, notes)
+    types = _json_types(feed)
+    if not line_by_line:
+        spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in types.items()) + "}"
+        source = (
+            f"(select *, ordinality as _line from read_json({literal(lf.path)}, format = 'newline_delimited', "
+            f"columns = {spec}, ignore_errors = true, maximum_object_size = {MAX_JSON_OBJECT}, "
+            "hive_partitioning = false) with ordinality)"
+        )
+    else:  # DuckDB refuses a whole file with bytes that are not UTF-8: parse it line by line
+        _python_jsonl(con, feed, lf.path)
+        source = "_raw"
+    all_null = " and ".join(f"{ident(c)} is null" for c in types)
+    # a line whose fields are all null was not a JSON object: explain_broken_json says why
+    return select_parsed(
+        [typed(c) if c.type == "JSON" else cast(c) for c in feed.columns],
+        rel,
+        "_line",
+        source,
+        parse_column=f"case when {all_null} then 'record' end",
+        parse_error=f"case when {all_null} then {literal(BROKEN)} end",
+    )
+
+
+def explain_broken_json(con: duckdb.DuckDBPyConnection, feed: Feed, dt, path: Path, rel: str) -> None:
+    """Replace the placeholder reason of unreadable JSON lines by the parser's own message."""
+    where = "where feed = ? and _dt = ? and _file = ?"
+    broken = [
+        r[0]
+        for r in con.execute(
+            f"select _line from raw.raw_rejects {where} and reason = ?", [feed.name, dt, rel, BROKEN]
+        ).fetchall()
+    ]
+    for line, (error, record) in (_json_errors(path, broken) if broken else {}).items():
+        con.execute(
+            f"update raw.raw_rejects set reason = ?, record = ? {where} and _line = ?",
+            [error, record[:2000], feed.name, dt, rel, line],
+        )
+
+
+def _python_jsonl(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path) -> None:
+    """Slow path for files DuckDB cannot read at all (bytes that are not UTF-8): parse line by line."""
+    cols = _json_types(feed)
+    rows = []
+    with path.open("rb") as f:
+        for line in f:
+            try:
+                rec = json.loads(line.decode("utf-8"))
+                rows.append(tuple(None if rec.get(c) is None else _json_text(rec[c], t) for c, t in cols.items()))
+            except (ValueError, UnicodeDecodeError, AttributeError):
+                rows.append(tuple(None for _ in cols))
+    defs = ", ".join(f"{ident(c)} {t}" for c, t in cols.items())
+    con.execute(f"create or replace temp table _raw ({defs}, _line bigint)")
+    con.executemany(
+        f"insert into _raw values ({', '.join('?' for _ in cols)}, ?)", [r + (i + 1,) for i, r in enumerate(rows)]
+    )
+
+
+def _json_text(value: object, type_: str) -> str:
+    """A JSON field's value as DuckDB's reader would give it as text."""
+    if isinstance(value, dict | list) or type_ == "JSON":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _sample_json_keys(path: Path) -> list[str]:
+    keys: dict[str, None] = {}
+    with path.open("rb") as f:
+        for i, line in enumerate(f):
+            if i >= SAMPLE_RECORDS:
+                break
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                keys.update(dict.fromkeys(rec))
+    return list(keys)
+
+
+def _json_errors(path: Path, lines: list[int]) -> dict[int, tuple[str, str]]:
+    wanted = set(lines)
+    out = {}
+    with path.open("rb") as f:
+        for i, raw in enumerate(f, start=1):
+            if i not in wanted:
+                continue
+            text = raw.decode("utf-8", errors="replace").rstrip("\n")
+            try:
+                rec = json.loads(raw.decode("utf-8").strip())
+                out[i] = (
+                    "not a JSON object" if not isinstance(rec, dict) else "record has none of the contract's fields",
+                    text,
+                )
+            except UnicodeDecodeError:
+                out[i] = ("not UTF-8 text", text)
+            except ValueError as e:
+                out[i] = (f"invalid JSON ({e})", text)
+    return out
+
+
+# ---------------------------------------------------------------------- Parquet
+
+
+def parquet_types(con: duckdb.DuckDBPyConnection, lf: LandedFile) -> dict[str, str]:
+    """The file's columns and their DuckDB types, in file order, spelled as the contract spells them."""
+    return {
+        name: type_name(t)
+        for name, t in con.execute(
+            f"select column_name, column_type from (describe select * from read_parquet({literal(lf.path)}, "
+            "hive_partitioning = false))"
+        ).fetchall()
+    }
+
+
+def type_name(t: str) -> str:
+    return t.replace(" ", "").upper()
+
+
+def in_contract_form(feed: Feed, types: dict[str, str]) -> bool:
+    """The file holds exactly the contract's columns, in its order and types."""
+    return list(types.items()) == [(c.name, type_name(c.type)) for c in feed.columns]
+
+
+def parse_parquet(feed: Feed, lf: LandedFile, rel: str, notes: Notes, types: dict[str, str]) -> str:
+    present = list(types)
+    missing_required(feed, present, lf, "column")
+    note_extra(feed, present, rel, notes)
+    cols = [
+        absent(c) if c.name not in types else typed(c) if types[c.name] == type_name(c.type) else cast(c)
+        for c in feed.columns
+    ]
+    return select_parsed(
+        cols,
+        rel,
+        "file_row_number + 1",
+        f"read_parquet({literal(lf.path)}, file_row_number = true, hive_partitioning = false)",
+    )

@@ -1,0 +1,86 @@
+"""The contract's row rules as one SQL pass over a parsed file.
+
+``checks_sql`` reads the relation a parser produces (see ``opswh.ingest.parsers``: every
+contract column typed, its text as landed in ``_raw_<column>``, and ``_file``, ``_line``,
+``_parse_column``, ``_parse_error``, ``_record``) and adds ``_fail``: null for a good row,
+else the failing column and the reason, joined by ``chr(31)``. The first failing rule wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from opswh.contract import Feed
+from opswh.ingest.sql import columns, ident, literal, literal_list
+
+SEPARATOR = "chr(31)"
+
+
+def raw_name(column: str) -> str:
+    """The parsed relation's column holding ``column``'s text as landed (null when the reader typed it)."""
+    return ident(f"_raw_{column}")
+
+
+def checks_sql(feed: Feed, parsed: str, upper: datetime, launch: datetime) -> str:
+    """``parsed`` with ``_fail``. Timestamps must lie in [``launch``, ``upper``] (UTC, naive)."""
+    rules: list[tuple[str, str, str]] = [("_parse_error is not null", "_parse_column", "_parse_error")]
+    upper_text, launch_text = upper.isoformat(sep=" "), launch.date().isoformat()
+    for c in feed.columns:
+        q, name, raw = ident(c.name), literal(c.name), raw_name(c.name)
+        if c.type != "JSON":
+            rules.append((f"{q} is null and {raw} is not null", name, f"'unparsable {c.type}: ' || left({raw}, 80)"))
+        if c.required:
+            what = "null key" if c.name in feed.key else "missing required value"
+            rules.append((f"{q} is null", name, literal(what)))
+        if c.enum:
+            # list_contains is a scalar function; a long `not in (...)` list is planned as a join
+            rules.append(
+                (
+                    f"not list_contains({literal_list(c.enum)}, {q})",
+                    name,
+                    f"'not an allowed value: ' || left({q}::varchar, 80)",
+                )
+            )
+        if c.non_negative:
+            rules.append((f"{q} < 0", name, f"'negative value: ' || {q}::varchar"))
+        if c.max_length:
+            rules.append(
+                (
+                    f"length({q}) > {c.max_length}",
+                    name,
+                    f"'longer than {c.max_length} characters (' || length({q}) || ')'",
+                )
+            )
+        if c.not_future:
+            rules.append(
+                (
+                    f"{q} > {literal(upper)}",
+                    name,
+                    f"'in the future: ' || {q}::varchar || {literal(f' is after {upper_text} UTC')}",
+                )
+            )
+            rules.append(
+                (
+                    f"{q} < {literal(launch)}",
+                    name,
+                    f"{literal(f'before the platform launch ({launch_text}): ')} || {q}::varchar",
+                )
+            )
+    for rc in feed.row_checks:
+        rules.append((f"not coalesce({rc.sql}, true)", literal(rc.column), literal(rc.reason)))
+    fail = "case " + " ".join(f"when {cond} then {col} || {SEPARATOR} || {why}" for cond, col, why in rules) + " end"
+    raws = ", ".join(raw_name(c.name) for c in feed.columns)
+    return f"select {columns(feed.column_names)}, _file, _line, _record, {raws}, {fail} as _fail from ({parsed})"
+
+
+def rejects_sql(feed: Feed, checked: str) -> str:
+    """The failing rows of ``checks_sql`` as reject rows: file, line, column, reason and the record as landed."""
+    record = (
+        "coalesce(_record, to_json({"
+        + ", ".join(f"{literal(c.name)}: coalesce({raw_name(c.name)}, {ident(c.name)}::varchar)" for c in feed.columns)
+        + "})::varchar)"
+    )
+    return (
+        f"select _file, _line, split_part(_fail, {SEPARATOR}, 1) as _column, "
+        f"split_part(_fail, {SEPARATOR}, 2) as _reason, {record} as _record from ({checked}) where _fail is not null"
+    )

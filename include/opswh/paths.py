@@ -1,0 +1,71 @@
+"""Where things live: every folder and file under one data directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from opswh.config import REPO_ROOT
+
+__all__ = ["REPO_ROOT", "Paths", "paths", "safe_name"]
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders and files under one data directory."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "opswh.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def published(self) -> Path:
+        return self.published_dir / "marts.duckdb"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.root / "airflow"
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.root / "gx"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.root / "dbt" / "target"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    def partition(self, feed: str, dt: date) -> Path:
+        from opswh.landing import partition_dir
+
+        return partition_dir(self.landing, feed, dt)
+
+
+def paths() -> Paths:
+    """The paths of the configured data directory (``OPSWH_DATA_DIR``, default ``./data``)."""
+    from opswh.config import data_dir
+
+    return Paths(data_dir())
+
+
+def safe_name(s: str) -> str:
+    """``s`` as a file name: a run id like ``scheduled__2026-09-01T16:00:00+00:00`` -> ``scheduled__2026-09-01T16_00_00_00_00``."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)

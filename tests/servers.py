@@ -1,0 +1,93 @@
+"""Real servers the end-to-end tests start on loopback, and the Debian packages they need.
+
+CI starts on a fresh machine: a test that needs a server's binaries installs its Debian package
+when it is missing (``apt-get``, as root), then runs the server in a temporary directory and
+stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def ensure_debian_package(binary: Path, package: str) -> None:
+    """Install ``package`` with apt-get when ``binary`` is not on the machine."""
+    if binary.exists():
+        return
+    if os.geteuid() != 0:
+        raise RuntimeError(f"{binary} is missing and installing {package} needs root: apt-get install -y {package}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-q", package], check=True, env=env, capture_output=True)
+    if not binary.exists():
+        raise RuntimeError(f"apt-get install {package} did not provide {binary}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Postgres:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    log: Path
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """initdb and pg_ctl refuse to run as root: as root, run them as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@contextmanager
+def postgres_server(database: str = "airflow", user: str = "airflow") -> Iterator[Postgres]:
+    """A PostgreSQL 15 server of its own (initdb in a temporary directory), on a free loopback port."""
+    ensure_debian_package(PG_BIN / "initdb", "postgresql")
+    import psycopg2
+
+    root = Path(tempfile.mkdtemp(prefix="opswh-pg-", dir="/tmp"))
+    password = "pg-" + os.urandom(8).hex()
+    (root / "pw").write_text(password)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        shutil.chown(root / "pw", "postgres", "postgres")
+    data, log, port = root / "data", root / "server.log", free_port()
+    initdb = [str(PG_BIN / "initdb"), "-D", str(data), "-U", user, "--auth=scram-sha-256", f"--pwfile={root / 'pw'}"]
+    subprocess.run(_as_postgres([*initdb, "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    pg_ctl = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log)]
+    subprocess.run(_as_postgres([*pg_ctl, "-w", "-o", options, "start"]), check=True, capture_output=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                con = psycopg2.connect(host="127.0.0.1", port=port, user=user, password=password, dbname="postgres")
+                break
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f'create database "{database}"')
+        con.close()
+        yield Postgres("127.0.0.1", port, user, password, database, log)
+    finally:
+        subprocess.run(_as_postgres([*pg_ctl, "-m", "fast", "stop"]), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
