@@ -22,44 +22,18 @@ from opswh.simulate.faults import FAULTS
 from tests.support import START, simulate
 
 pytestmark = pytest.mark.e2e
+SCRIPTS = REPO_ROOT / "tests" / "scripts"
 
 DAY1, DAY2, DAY3 = START, START + timedelta(days=1), START + timedelta(days=2)
 STOPPING = {"schema_drift_renamed": "load_fails", "missing_partition": "load_fails", "unknown_channel": "gate_stops"}
 PUBLISHED = [f for f in FAULTS if f not in STOPPING]
-
-RUN_DAYS = """
-import sys
-from airflow.models.dagbag import DagBag
-dag = DagBag(dag_folder=sys.argv[1]).dags["platform_ops_daily"]
-for day in sys.argv[2:]:
-    run = dag.test(run_conf={"start": day, "end": day})
-    print("STATE", day, run.state, flush=True)
-"""
-
-READER = """
-import json, sys, time, duckdb
-from pathlib import Path
-published, stop, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-seen, errors = [], []
-while not stop.exists():
-    if published.exists():
-        try:
-            with duckdb.connect(str(published), read_only=True) as con:
-                as_of = json.loads(con.execute("select meta from _snapshot").fetchall()[0][0])["as_of"]
-                days = [str(r[0]) for r in con.execute("select date_day from fct_kpi_daily order by 1").fetchall()]
-            seen.append({"as_of": as_of, "days": days})
-        except Exception as e:
-            errors.append(repr(e))
-    time.sleep(0.05)
-out.write_text(json.dumps({"seen": seen, "errors": errors}))
-"""
 
 
 def run_days(paths: Paths, days: list, extra_env: dict | None = None) -> str:
     services.migrate(config.load(paths.root))
     env = {**airflow_env(config.load(paths.root)), **(extra_env or {})}
     r = subprocess.run(
-        [sys.executable, "-c", RUN_DAYS, str(REPO_ROOT / "dags"), *map(str, days)],
+        [sys.executable, str(SCRIPTS / "run_days.py"), str(REPO_ROOT / "dags"), *map(str, days)],
         env=env,
         capture_output=True,
         text=True,
@@ -82,7 +56,9 @@ def published_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("gates")
     paths = simulate(root, days=3, scale="default", faults=PUBLISHED)
     stop, out = root / "stop-reader", root / "reader.json"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(paths.published), str(stop), str(out)])
+    reader = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "snapshot_reader.py"), str(paths.published), str(stop), str(out)]
+    )
     try:
         log = run_days(paths, [DAY1, DAY2, DAY3])
     finally:

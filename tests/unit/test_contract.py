@@ -95,3 +95,15 @@ def test_every_contract_rule_has_its_count_in_the_generated_suite() -> None:
         "received_after_event__violated",
     } <= checked
     assert "key__repeated" in checked and "'page_view'" in events["meta"]["query"]
+
+
+def test_the_event_types_have_one_home() -> None:
+    """The contract lists the event types; dbt's activity list and the simulator's mix draw from it."""
+    import yaml
+
+    from opswh.simulate.world import EVENT_MIX
+
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    active = set(project["vars"]["active_event_types"])
+    assert active <= set(contract.EVENT_TYPES) and set(EVENT_MIX) <= set(contract.EVENT_TYPES)
+    assert set(contract.EVENT_TYPES) - active == {"visit"}  # every event but a visit counts as activity

@@ -53,16 +53,7 @@ cohort_spend as (
 
 revenue_by_day as (
 
-    select
-        users.first_touch_channel as channel,
-        {{ dbt.date_trunc('month', 'users.registered_date') }} as month_start,
-        {{ dbt.datediff('users.registered_date', 'user_revenue.date_day', 'day') }} as days_since_registration,
-        sum(user_revenue.platform_revenue) as platform_revenue,
-        sum(user_revenue.net_revenue) as net_revenue
-    from users
-    inner join user_revenue on users.user_id = user_revenue.user_id
-    where user_revenue.date_day >= users.registered_date
-    group by all
+    {{ cohort_revenue('days_since_registration', dbt.datediff('users.registered_date', 'user_revenue.date_day', 'day')) }}
 
 ),
 

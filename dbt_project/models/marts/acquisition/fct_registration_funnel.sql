@@ -174,7 +174,7 @@ reached_all as (
 
 as_of as (
 
-    select max(activity_date) as as_of_date from activity
+    {{ as_of_date() }}
 
 ),
 

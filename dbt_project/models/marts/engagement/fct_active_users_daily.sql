@@ -96,7 +96,7 @@ running as (
 
 as_of as (
 
-    select max(activity_date) as as_of_date from activity
+    {{ as_of_date() }}
 
 ),
 

@@ -15,7 +15,7 @@ activity as (
 
 as_of as (
 
-    select max(activity_date) as as_of_date from activity
+    {{ as_of_date() }}
 
 ),
 

@@ -16,7 +16,7 @@ activity as (
 
 as_of as (
 
-    select max(activity_date) as as_of_date from activity
+    {{ as_of_date() }}
 
 ),
 

@@ -22,7 +22,7 @@ activity as (
 
 as_of as (
 
-    select max(activity_date) as as_of_date from activity
+    {{ as_of_date() }}
 
 ),
 
@@ -39,17 +39,10 @@ cohorts as (
 
 revenue as (
 
-    select
-        cast({{ dbt.date_trunc('month', 'users.registered_date') }} as date) as month_start,
-        users.first_touch_channel as channel,
-        {{ dbt.datediff(dbt.date_trunc('month', 'users.registered_date'), dbt.date_trunc('month', 'user_revenue.date_day'), 'month') }}
-            as months_since_registration,
-        sum(user_revenue.net_revenue) as net_revenue,
-        sum(user_revenue.platform_revenue) as platform_revenue
-    from users
-    inner join user_revenue on users.user_id = user_revenue.user_id
-    where user_revenue.date_day >= users.registered_date
-    group by all
+    {{ cohort_revenue(
+        'months_since_registration',
+        dbt.datediff(dbt.date_trunc('month', 'users.registered_date'), dbt.date_trunc('month', 'user_revenue.date_day'), 'month'),
+    ) }}
 
 ),
 
