@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from opswh.config import REPO_ROOT
-
-__all__ = ["REPO_ROOT", "Paths", "paths", "safe_name"]
+__all__ = ["Paths", "paths", "safe_name"]
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,10 @@ def day_range(
 
 def missing_partitions(paths: Paths, days: DayRange) -> list[str]:
     """Partitions of the range whose completion marker is not there yet."""
-    from opswh.landing import MARKER
+    from opswh.landing import MARKER, partition_dir
 
     return [
-        f"{f.name}/dt={d}"
+        str(partition_dir(Path(), f.name, d))
         for d in days.days
         for f in contract.FEEDS
         if not (paths.partition(f.name, d) / MARKER).exists()

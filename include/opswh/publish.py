@@ -14,6 +14,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from opswh.ingest.sql import ident, literal
 from opswh.paths import Paths
 
 META_TABLE = "_snapshot"
@@ -27,7 +28,7 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
     tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     with duckdb.connect() as con:
-        con.execute(f"attach '{paths.warehouse}' as wh (read_only)")
+        con.execute(f"attach {literal(paths.warehouse)} as wh (read_only)")
         tables = [
             r[0]
             for r in con.execute(
@@ -37,10 +38,10 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
         ]
         if not tables:
             raise RuntimeError(f"{paths.warehouse}: schema marts has no tables; nothing to publish")
-        con.execute(f"attach '{tmp}' as pub")
+        con.execute(f"attach {literal(tmp)} as pub")
         for t in tables:
-            con.execute(f'create table pub.main."{t}" as select * from wh.marts."{t}"')
-            counts[t] = con.execute(f'select count(*) from pub.main."{t}"').fetchall()[0][0]
+            con.execute(f"create table pub.main.{ident(t)} as select * from wh.marts.{ident(t)}")
+            counts[t] = con.execute(f"select count(*) from pub.main.{ident(t)}").fetchall()[0][0]
         meta = {
             "as_of": as_of.isoformat(),
             "run_id": run_id,

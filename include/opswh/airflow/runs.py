@@ -77,15 +77,18 @@ def cause(records: list[dict]) -> str:
 
 
 def list_runs(cfg, limit: int = 20) -> list[RunState] | None:
-    """The newest runs: through the API when it answers, else (local, services stopped) through the
-    ``airflow`` CLI on the metadata DB; None when this data directory has no Airflow yet."""
+    """The newest runs: through the API when it answers (locally, only this data directory's own
+    api-server), else (local, services stopped) through the ``airflow`` CLI on the metadata DB; None
+    when there is no Airflow to ask."""
     from opswh.airflow.api import DAG_ID, Airflow
-    from opswh.airflow.services import airflow_json
+    from opswh.airflow.services import airflow_json, running_services
 
     airflow = Airflow(cfg)
-    if airflow.healthy():
+    if cfg.airflow_url is not None:
+        return airflow.runs(limit) if airflow.healthy() else None
+    if "api-server" in running_services(cfg) and airflow.healthy():  # this data directory's own
         return airflow.runs(limit)
-    if cfg.airflow_url is not None or not (cfg.paths.airflow_home / "airflow.db").exists():
+    if not (cfg.paths.airflow_home / "airflow.db").exists():
         return None
     rows = airflow_json(cfg, "dags", "list-runs", DAG_ID)  # newest run_after first
     if rows is None:
