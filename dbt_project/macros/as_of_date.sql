@@ -1,6 +1,6 @@
-{#- The warehouse's as-of date: the newest reporting day with activity, where every open period
-    (a cohort's last cell, the current month, a user's recency) ends. One row, `as_of_date`, from
-    the activity CTE a model already reads (`int_user_activity_daily`). -#}
-{% macro as_of_date(activity='activity') -%}
-    select max(activity_date) as as_of_date from {{ activity }}
+{#- The warehouse's as-of date: the newest reporting day it has a delivery of (stg_loader__deliveries;
+    an empty delivery counts, so a quiet last day is still reported), where every open period (a
+    cohort's last cell, the current month, a user's recency) ends. One row, `as_of_date`. -#}
+{% macro as_of_date() -%}
+    select max(delivered_date) as as_of_date from {{ ref('stg_loader__deliveries') }}
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{#- A list var as SQL literals: ['a', 'b'] -> 'a', 'b' -#}
+{#- A list var as SQL literals, quotes doubled: ['a', "b's"] -> 'a', 'b''s' -#}
 {% macro quoted_list(values) -%}
-    {%- for v in values %}'{{ v }}'{{ ", " if not loop.last }}{% endfor -%}
+    {%- for v in values %}'{{ v | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor -%}
 {%- endmacro %}

@@ -16,3 +16,11 @@
 {% macro to_reporting_currency(amount, fx_alias='fx') -%}
     cast({{ amount }} * {{ fx_alias }}.rate_to_reporting as decimal(18, 2))
 {%- endmacro %}
+
+{#- The join condition that picks, for a row's currency, the exchange rate in force on its reporting
+    day (stg_mappings__fx_rates joined as `fx_alias`). The loader quarantined every row without one. -#}
+{% macro fx_rate_in_force(currency, day, fx_alias='fx') -%}
+    {{ currency }} = {{ fx_alias }}.currency
+    and {{ day }} >= {{ fx_alias }}.valid_from
+    and ({{ fx_alias }}.valid_to is null or {{ day }} < {{ fx_alias }}.valid_to)
+{%- endmacro %}

@@ -131,6 +131,43 @@ def _json_object(value: Any) -> dict[str, Any]:
     return value
 
 
+def _timezones(value: Any) -> dict[str, str]:
+    zones = _json_object(value) if not isinstance(value, dict) else value
+    for feed, zone in zones.items():
+        try:
+            _timezone(zone)
+        except ValueError:
+            raise ValueError(f"{feed}: {zone!r} is not an IANA time zone") from None
+    return zones
+
+
+def _feed_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = (
+            [v.strip() for v in value.split(",") if v.strip()]
+            if not value.strip().startswith("[")
+            else json.loads(value)
+        )
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected feed names, e.g. ad_spend,merchant_billing")
+    from opswh.contract import FEEDS_BY_NAME
+
+    unknown = [v for v in value if v not in FEEDS_BY_NAME]
+    if unknown:
+        raise ValueError(f"unknown feed(s) {', '.join(unknown)}")
+    return value
+
+
+REVENUE_MODELS = ("marketplace", "retailer", "subscription")
+
+
+def _revenue_model(value: Any) -> str:
+    name = _text(value).lower()
+    if name not in REVENUE_MODELS:
+        raise ValueError(f"expected one of {', '.join(REVENUE_MODELS)}")
+    return name
+
+
 def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def parse_or_none(value: Any) -> Any:
         return None if value is None or (isinstance(value, str) and not value.strip()) else parse(value)
@@ -185,6 +222,25 @@ SETTINGS: tuple[Setting, ...] = (
         "Airflow executor of the local services.",
     ),
     Setting("engine", _engine, "duckdb", "Engine dbt builds the marts on."),
+    Setting(
+        "source_timezones",
+        _timezones,
+        {},
+        'Time zone of each feed\'s naive timestamps, e.g. {"events": "America/New_York"} (unlisted: UTC).',
+    ),
+    Setting(
+        "absent_feeds",
+        _feed_list,
+        [],
+        "Feeds this deployment does not have: never waited for, loaded or warned about; marts say NULL.",
+    ),
+    Setting(
+        "revenue_model",
+        _revenue_model,
+        "marketplace",
+        "What platform revenue means: marketplace (commission, fees, ads, services, membership), "
+        "retailer (net revenue of own sales) or subscription (membership).",
+    ),
     Setting("dbt_vars", _json_object, {}, "Overrides of the dbt vars that define metrics (windows, thresholds)."),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -224,6 +280,8 @@ class Config:
             "reporting_currency": self.reporting_currency,
             "launch_date": self.launch_date.isoformat(),
             "lookback_days": self.lookback_days,
+            "revenue_model": self.revenue_model,
+            "absent_feeds": list(self.absent_feeds),
             **self.values["dbt_vars"],
         }
 
@@ -238,7 +296,7 @@ class Config:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, dict):
+    if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return value.isoformat() if isinstance(value, date) else str(value)
 

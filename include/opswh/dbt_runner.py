@@ -2,8 +2,9 @@
 
 One ``dbtRunner`` invocation per command: dbt's start-up is paid once per call, so a stage runs
 one ``dbt build`` rather than one call per model. Every invocation gets ``--vars`` from the
-configuration (``Config.dbt_vars``: the reporting time zone, currency, launch date, lookback and
-the metric overrides, plus the warehouse path the profile reads), so the marts cut days where
+configuration (``Config.dbt_vars``: the reporting time zone, currency, launch date, lookback,
+revenue model, absent feeds and the metric overrides), the mappings (event roles, product funnels,
+platform values) and the warehouse path the profile reads, so the marts cut days where
 the loader and the GX gate do; the process environment is left as it was. The vars are the
 same from run to run, so dbt's partial parsing keeps its cache.
 """
@@ -41,7 +42,14 @@ class DbtBuildFailed(DbtError, PermanentError):
 
 
 def dbt_vars(paths: Paths) -> dict:
-    return {**config.load(paths.root).dbt_vars(), "warehouse_path": str(paths.warehouse)}
+    """The mappings, then the configuration's values and metric overrides, and the warehouse path."""
+    from opswh import mappings
+
+    return {
+        **mappings.dbt_vars(paths.root),
+        **config.load(paths.root).dbt_vars(),
+        "warehouse_path": str(paths.warehouse),
+    }
 
 
 def dbt_args(paths: Paths, args: Sequence[str]) -> list[str]:

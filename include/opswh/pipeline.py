@@ -40,14 +40,20 @@ def day_range(
         raise StageError(str(e)) from None
 
 
+def present_feeds(paths: Paths, source: str | None = None) -> list[contract.Feed]:
+    """The feeds this deployment has (all but the configuration's ``absent_feeds``), of one source or all."""
+    absent = set(config.load(paths.root).absent_feeds)
+    return [f for f in (contract.feeds_of(source) if source else contract.FEEDS) if f.name not in absent]
+
+
 def missing_partitions(paths: Paths, days: DayRange) -> list[str]:
-    """Partitions of the range whose completion marker is not there yet."""
+    """Partitions of the range whose completion marker is not there yet (absent feeds are never waited for)."""
     from opswh.landing import MARKER, partition_dir
 
     return [
         str(partition_dir(Path(), f.name, d))
         for d in days.days
-        for f in contract.FEEDS
+        for f in present_feeds(paths)
         if not (paths.partition(f.name, d) / MARKER).exists()
     ]
 
@@ -60,13 +66,15 @@ def load_source(
 
     from opswh.ingest import load_partition
     from opswh.landing import LandingError
+    from opswh.mappings import store_fx_rates
 
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     totals = {"landed": 0, "loaded": 0, "rejected": 0, "deduplicated": 0, "partitions": 0}
     failures: list[str] = []
     warnings: list[str] = []
     with duckdb.connect(str(paths.warehouse)) as con:
-        for feed in contract.feeds_of(source):
+        store_fx_rates(con, paths.root)  # the rates in force now, team's included, for the currency rule
+        for feed in present_feeds(paths, source):
             for d in days.days:
                 try:
                     r = load_partition(con, paths, feed.name, d, max_reject_share=max_reject_share, run_id=run_id)

@@ -85,17 +85,19 @@ def load(
     """Load landed partitions into the raw tables directly (no Airflow): for debugging a delivery."""
     import duckdb
 
-    from opswh import contract
     from opswh.ingest import load_partition
     from opswh.landing import LandingError
+    from opswh.mappings import store_fx_rates
+    from opswh.pipeline import present_feeds
 
     cfg = load_config()
     paths = cfg.paths
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    feeds = feed or [f.name for f in contract.FEEDS]
+    feeds = feed or [f.name for f in present_feeds(paths)]
     t = Table("dt", "feed", "landed", "loaded", "rejected", "dedup", "status")
     failed = 0
     with duckdb.connect(str(paths.warehouse)) as con:
+        store_fx_rates(con, paths.root)
         for dt in date_range(parse_date(start), parse_date(end or start)):
             for name in feeds:
                 try:

@@ -9,27 +9,11 @@ from __future__ import annotations
 
 from opswh.contract.model import Column, Feed, RowCheck
 
-EVENT_TYPES = (
-    "app_open",
-    "page_view",
-    "visit",
-    "check_in",
-    "task_complete",
-    "points_earn",
-    "points_redeem",
-    "post_create",
-    "comment",
-    "like",
-    "share",
-    "campaign_join",
-    "coupon_claim",
-    "search",
-    "add_to_cart",
-)
 ORDER_STATUSES = ("placed", "paid", "shipped", "completed", "cancelled", "refunded")
 MEMBERSHIP_EVENTS = ("subscribe", "renew", "upgrade", "downgrade", "cancel")
+# The platforms the marts report; a source's own values are normalised to them by the events mapping
+# (mappings/events.yml), and a value it does not map is kept as it came.
 PLATFORMS = ("ios", "android", "web", "mini_program")
-CURRENCIES = ("CNY", "USD")
 CHANNEL_GROUPS = ("paid", "organic", "referral", "offline", "partner")
 CAMPAIGN_TYPES = ("check_in", "points", "task", "contest", "coupon")
 CONTENT_TYPES = ("UGC", "PGC")
@@ -73,6 +57,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="ad_spend",
+        rate_date="stat_date",
         source="channels",
         format="csv",
         description="Daily ad/promotion stats per channel, account and campaign, as the ad "
@@ -83,7 +68,7 @@ FEEDS: tuple[Feed, ...] = (
             _c("channel", "VARCHAR", "Channel id (see channel_catalog).", required=True),
             _c("account_id", "VARCHAR", "Ad account.", required=True),
             _c("campaign_id", "VARCHAR", "Ad campaign, also the `utm_campaign` value.", required=True),
-            _c("currency", "VARCHAR", "Account currency.", required=True, enum=CURRENCIES),
+            _c("currency", "VARCHAR", "Account currency. ISO 4217 code.", required=True, currency=True),
             _c("spend", _MONEY, "Spend in the account currency.", required=True, non_negative=True),
             _c("impressions", "BIGINT", "Impressions.", required=True, non_negative=True),
             _c("clicks", "BIGINT", "Clicks.", required=True, non_negative=True),
@@ -100,9 +85,19 @@ FEEDS: tuple[Feed, ...] = (
         key=("user_id",),
         columns=(
             _c("user_id", "VARCHAR", "User id.", required=True),
-            _c("registered_at", _TS, "Registration time, UTC.", required=True, not_future=True),
-            _c("device_id", "VARCHAR", "Device id of the registering device.", required=True),
-            _c("platform", "VARCHAR", "Client platform.", required=True, enum=PLATFORMS),
+            _c("registered_at", _TS, "Registration time.", required=True, not_future=True),
+            _c(
+                "device_id",
+                "VARCHAR",
+                "Device id of the registering device (fallback: none; attribution then uses the touch fields below).",
+            ),
+            _c(
+                "platform",
+                "VARCHAR",
+                "Client platform: ios, android, web, mini_program, or the source's own value (normalised by the events mapping).",
+                required=True,
+                max_length=MAX_NAME_LENGTH,
+            ),
             _c("region", "VARCHAR", "Province or region.", max_length=MAX_NAME_LENGTH),
             _c("nickname", "VARCHAR", "Display name (may be Chinese).", max_length=MAX_NAME_LENGTH),
             _c("first_touch_source", "VARCHAR", "UTM source of the first touch."),
@@ -113,7 +108,7 @@ FEEDS: tuple[Feed, ...] = (
             _c("last_touch_campaign", "VARCHAR", "UTM campaign of the last touch."),
             _c("referrer", "VARCHAR", "Referring URL.", max_length=MAX_TEXT_LENGTH),
             _c("invite_code", "VARCHAR", "Invite code used, if any."),
-            _c("is_test", "BOOLEAN", "Test or internal account.", required=True),
+            _c("is_test", "BOOLEAN", "Test or internal account (fallback: false)."),
         ),
     ),
     Feed(
@@ -124,7 +119,7 @@ FEEDS: tuple[Feed, ...] = (
         key=("user_id", "updated_at"),
         columns=(
             _c("user_id", "VARCHAR", "User id.", required=True),
-            _c("updated_at", _TS, "Change time, UTC.", required=True, not_future=True),
+            _c("updated_at", _TS, "Change time.", required=True, not_future=True),
             _c("nickname", "VARCHAR", "New display name.", max_length=MAX_NAME_LENGTH),
             _c("region", "VARCHAR", "New region.", max_length=MAX_NAME_LENGTH),
             _c("is_test", "BOOLEAN", "New test flag (accounts found to be internal)."),
@@ -138,12 +133,23 @@ FEEDS: tuple[Feed, ...] = (
         "they were received (so late events land in a later partition).",
         key=("event_id",),
         columns=(
-            _c("event_id", "VARCHAR", "Source event id (the SDK may deliver it twice).", required=True),
+            _c(
+                "event_id",
+                "VARCHAR",
+                "Source event id; the SDK may deliver it twice (fallback: a deterministic hash of the record).",
+                max_length=MAX_NAME_LENGTH,
+            ),
             _c("user_id", "VARCHAR", "User id; empty for visits before registration."),
-            _c("device_id", "VARCHAR", "Device id.", required=True),
-            _c("event_type", "VARCHAR", "Event type.", required=True, enum=EVENT_TYPES),
-            _c("event_at", _TS, "When it happened, UTC.", required=True, not_future=True),
-            _c("received_at", _TS, "When the collector received it, UTC.", required=True, not_future=True),
+            _c("device_id", "VARCHAR", "Device or anonymous id (fallback: the user id)."),
+            _c(
+                "event_type",
+                "VARCHAR",
+                "The source's own event name (page_view, add_to_cart, Order Completed ...); its roles are in the events mapping.",
+                required=True,
+                max_length=MAX_NAME_LENGTH,
+            ),
+            _c("event_at", _TS, "When it happened.", required=True, not_future=True),
+            _c("received_at", _TS, "When the collector received it (fallback: event_at).", not_future=True),
             _c(
                 "properties",
                 "JSON",
@@ -161,6 +167,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="orders",
+        rate_date="placed_at",
         source="orders",
         format="csv",
         description="Order header versions: a full row each time an order changes status "
@@ -169,17 +176,17 @@ FEEDS: tuple[Feed, ...] = (
         columns=(
             _c("order_id", "VARCHAR", "Order id.", required=True),
             _c("user_id", "VARCHAR", "Buyer.", required=True),
-            _c("merchant_id", "VARCHAR", "Seller.", required=True),
+            _c("merchant_id", "VARCHAR", "Seller (fallback for a single-seller shop: the shop itself, `self`)."),
             _c("status", "VARCHAR", "Status after this change.", required=True, enum=ORDER_STATUSES),
-            _c("placed_at", _TS, "Order placement time, UTC.", required=True, not_future=True),
-            _c("updated_at", _TS, "Time of this change, UTC.", required=True, not_future=True),
-            _c("currency", "VARCHAR", "Order currency.", required=True, enum=CURRENCIES),
+            _c("placed_at", _TS, "Order placement time.", required=True, not_future=True),
+            _c("updated_at", _TS, "Time of this change.", required=True, not_future=True),
+            _c("currency", "VARCHAR", "Order currency. ISO 4217 code.", required=True, currency=True),
             _c("gmv_amount", _MONEY, "Order value before discounts.", required=True, non_negative=True),
             _c("discount_amount", _MONEY, "Discount (coupons, promotions).", required=True, non_negative=True),
             _c("coupon_id", "VARCHAR", "Coupon used, if any."),
             _c("campaign_id", "VARCHAR", "Operations campaign that funded the discount, if any."),
-            _c("commission_amount", _MONEY, "Platform commission on the order.", required=True, non_negative=True),
-            _c("fee_amount", _MONEY, "Transaction fee charged to the merchant.", required=True, non_negative=True),
+            _c("commission_amount", _MONEY, "Platform commission on the order (fallback: 0).", non_negative=True),
+            _c("fee_amount", _MONEY, "Transaction fee charged to the merchant (fallback: 0).", non_negative=True),
         ),
         row_checks=(
             RowCheck(
@@ -205,6 +212,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="payments",
+        rate_date="paid_at",
         source="orders",
         format="csv",
         description="Successful payments.",
@@ -213,14 +221,15 @@ FEEDS: tuple[Feed, ...] = (
             _c("payment_id", "VARCHAR", "Payment id.", required=True),
             _c("order_id", "VARCHAR", "Order paid.", required=True),
             _c("user_id", "VARCHAR", "Payer.", required=True),
-            _c("paid_at", _TS, "Payment time, UTC.", required=True, not_future=True),
-            _c("currency", "VARCHAR", "Payment currency.", required=True, enum=CURRENCIES),
+            _c("paid_at", _TS, "Payment time.", required=True, not_future=True),
+            _c("currency", "VARCHAR", "Payment currency. ISO 4217 code.", required=True, currency=True),
             _c("amount", _MONEY, "Amount paid.", required=True, non_negative=True),
             _c("method", "VARCHAR", "Payment method."),
         ),
     ),
     Feed(
         name="refunds",
+        rate_date="refunded_at",
         source="orders",
         format="csv",
         description="Refunds, in the partition of the day they were made; `paid_amount` is the "
@@ -229,8 +238,8 @@ FEEDS: tuple[Feed, ...] = (
         columns=(
             _c("refund_id", "VARCHAR", "Refund id.", required=True),
             _c("order_id", "VARCHAR", "Order refunded.", required=True),
-            _c("refunded_at", _TS, "Refund time, UTC.", required=True, not_future=True),
-            _c("currency", "VARCHAR", "Refund currency.", required=True, enum=CURRENCIES),
+            _c("refunded_at", _TS, "Refund time.", required=True, not_future=True),
+            _c("currency", "VARCHAR", "Refund currency. ISO 4217 code.", required=True, currency=True),
             _c("amount", _MONEY, "Amount refunded.", required=True, non_negative=True),
             _c("paid_amount", _MONEY, "Amount of the payment refunded.", required=True, non_negative=True),
             _c(
@@ -265,11 +274,12 @@ FEEDS: tuple[Feed, ...] = (
                 required=True,
                 non_negative=True,
             ),
-            _c("occurred_at", _TS, "Event time, UTC.", required=True, not_future=True),
+            _c("occurred_at", _TS, "Event time.", required=True, not_future=True),
         ),
     ),
     Feed(
         name="merchant_billing",
+        rate_date="billed_date",
         source="orders",
         format="csv",
         description="What merchants pay the platform besides commission: advertising and value-added services.",
@@ -279,7 +289,7 @@ FEEDS: tuple[Feed, ...] = (
             _c("merchant_id", "VARCHAR", "Merchant billed.", required=True),
             _c("service_type", "VARCHAR", "Revenue stream.", required=True, enum=BILLING_SERVICES),
             _c("billed_date", "DATE", "Day billed (reporting timezone).", required=True),
-            _c("currency", "VARCHAR", "Currency.", required=True, enum=CURRENCIES),
+            _c("currency", "VARCHAR", "Currency. ISO 4217 code.", required=True, currency=True),
             _c("amount", _MONEY, "Amount billed.", required=True, non_negative=True),
         ),
     ),
@@ -337,7 +347,7 @@ FEEDS: tuple[Feed, ...] = (
             _c("campaign_id", "VARCHAR", "Campaign id.", required=True),
             _c("user_id", "VARCHAR", "Eligible user.", required=True),
             _c("assignment_group", "VARCHAR", "Group.", required=True, enum=ASSIGNMENT_GROUPS),
-            _c("assigned_at", _TS, "Assignment time, UTC.", required=True, not_future=True),
+            _c("assigned_at", _TS, "Assignment time.", required=True, not_future=True),
         ),
     ),
     Feed(
@@ -352,7 +362,7 @@ FEEDS: tuple[Feed, ...] = (
             _c("content_type", "VARCHAR", "UGC or PGC.", required=True, enum=CONTENT_TYPES),
             _c("topic", "VARCHAR", "Topic.", required=True, max_length=MAX_NAME_LENGTH),
             _c("title", "VARCHAR", "Title (often Chinese).", max_length=MAX_TEXT_LENGTH),
-            _c("published_at", _TS, "Publication time, UTC.", required=True, not_future=True),
+            _c("published_at", _TS, "Publication time.", required=True, not_future=True),
             _c("is_removed", "BOOLEAN", "Removed by moderation.", required=True),
         ),
     ),

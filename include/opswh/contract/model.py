@@ -17,6 +17,7 @@ class Column:
     non_negative: bool = False
     max_length: int | None = None
     not_future: bool = False
+    currency: bool = False  # an ISO 4217 code with an exchange rate for the row's day (the feed's rate_date)
 
     @property
     def rules(self) -> str:
@@ -31,6 +32,8 @@ class Column:
             parts.append(f"at most {self.max_length} characters")
         if self.not_future:
             parts.append("not after the partition's day + skew")
+        if self.currency:
+            parts.append("an ISO 4217 code with an exchange rate for the row's day")
         return "; ".join(parts)
 
 
@@ -56,6 +59,8 @@ class Feed:
     columns: tuple[Column, ...]
     row_checks: tuple[RowCheck, ...] = field(default_factory=tuple)
     snapshot: bool = False
+    # the column whose reporting day picks the exchange rate of the row's `currency` column
+    rate_date: str | None = None
 
     @property
     def column_names(self) -> list[str]:

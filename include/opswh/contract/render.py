@@ -10,7 +10,7 @@ from pathlib import Path
 from opswh.config import REPO_ROOT
 from opswh.contract.feeds import FEEDS, SOURCES, feeds_of
 from opswh.contract.model import Feed
-from opswh.ingest.sql import columns, ident, literal_list
+from opswh.ingest.sql import ident, literal_list, repeated_keys
 
 GENERATED_SUITES = REPO_ROOT / "expectations" / "suites" / "generated"
 HEADER = "Generated from include/opswh/contract/ by `python -m opswh.contract`; do not edit by hand."
@@ -123,6 +123,15 @@ def structural_checks(feed: Feed) -> list[tuple[str, str, str, str]]:
                     f"rows whose {c.name} is before the launch or after the end of the day (plus clock skew)",
                 )
             )
+        if c.currency:
+            checks.append(
+                (
+                    f"{c.name}__not_iso_4217",
+                    f"not regexp_matches({q}, '^[A-Z]{{3}}$')",
+                    "critical",
+                    f"rows whose {c.name} is not an ISO 4217 code",
+                )
+            )
     for rc in feed.row_checks:
         checks.append((f"{rc.name}__violated", f"not coalesce({rc.sql}, true)", "critical", f"rows where {rc.reason}"))
     return checks
@@ -132,7 +141,7 @@ def render_raw_suite(feed: Feed) -> dict:
     """The structural GX suite of one raw feed: the contract's rules, counted per partition, all 0."""
     counts = [f"count(*) filter (where {pred}) as {ident(name)}" for name, pred, _, _ in structural_checks(feed)]
     # a snapshot feed (a catalogue) must not repeat a key; a delta feed may (re-sent rows), staging keeps one
-    counts.append(f"count(*) - count(distinct ({columns(feed.key)})) as key__repeated")
+    counts.append(f"{repeated_keys(feed.key)} as key__repeated")
     query = f"select count(*) as row_count, {', '.join(counts)} from raw.{ident(feed.name)} where _dt = $day"
     expectations = [
         {

@@ -34,7 +34,7 @@ import duckdb
 from opswh import config, contract
 from opswh.days import FUTURE_SKEW, day_bounds_utc
 from opswh.ingest import parsers, raw_layer, rules
-from opswh.ingest.sql import PARQUET_WRITE_OPTIONS, columns, literal, literal_list
+from opswh.ingest.sql import PARQUET_WRITE_OPTIONS, columns, literal, literal_list, repeated_keys
 from opswh.landing import LandedFile, LandingError, LoadError, read_marker
 from opswh.paths import Paths
 
@@ -96,10 +96,18 @@ def load_partition(
     ]
     partition = raw_layer.partition_dir(base, feed.name, dt)
     _, day_end = day_bounds_utc(dt, cfg.reporting_tz)
-    bounds = (day_end + FUTURE_SKEW, datetime.combine(cfg.launch_date, datetime.min.time()))
+    bounds = rules.Bounds(
+        day_end + FUTURE_SKEW,
+        datetime.combine(cfg.launch_date, datetime.min.time()),
+        cfg.reporting_tz,
+        cfg.reporting_currency,
+    )
+    ctx = _Context(feed, dt, (load_id, started), bounds, cfg.source_timezones.get(feed.name, "UTC"))
+    if any(c.currency for c in feed.columns):
+        ensure_fx_rates(con, paths.root)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        _stage_files(con, feed, dt, staged, result, (load_id, started), bounds)
+        _stage_files(con, ctx, staged, result)
         _commit_load(
             con,
             feed,
@@ -120,6 +128,18 @@ def load_partition(
             s.rejects_path.unlink(missing_ok=True)
     raw_layer.drop_replaced_loads(partition, load_id)
     return result
+
+
+def ensure_fx_rates(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """The exchange rates the currency rule reads: stored from the mappings unless already there."""
+    from opswh.mappings import store_fx_rates
+
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'fx_rates' "
+        "and table_catalog = current_database()"
+    ).fetchall()[0][0]
+    if not exists:
+        store_fx_rates(con, root)
 
 
 def _distinct_files(landed: list[LandedFile], result: LoadResult, paths: Paths) -> list[tuple[LandedFile, str]]:
@@ -154,15 +174,18 @@ class _Staged:
     notes: parsers.Notes = field(default_factory=lambda: parsers.Notes([], []))
 
 
-def _stage_files(
-    con: duckdb.DuckDBPyConnection,
-    feed: contract.Feed,
-    dt: date,
-    staged: list[_Staged],
-    result: LoadResult,
-    stamp: tuple[str, datetime],
-    bounds: tuple[datetime, datetime],
-) -> None:
+@dataclass(frozen=True)
+class _Context:
+    """What every file of one load is read and checked with."""
+
+    feed: contract.Feed
+    dt: date
+    stamp: tuple[str, datetime]  # the load id and when it started
+    bounds: rules.Bounds
+    tz: str  # the feed's time zone for naive time stamps
+
+
+def _stage_files(con: duckdb.DuckDBPyConnection, ctx: _Context, staged: list[_Staged], result: LoadResult) -> None:
     """Write each file's good rows (and rejects) to Parquet, several files at once.
 
     JSON and CSV rows are numbered ``WITH ORDINALITY``, which makes DuckDB scan a file on one
@@ -183,7 +206,7 @@ def _stage_files(
             def stage(s: _Staged) -> None:
                 cursor = idle.get()
                 try:
-                    _stage_file(cursor, feed, dt, s, stamp, bounds)
+                    _stage_file(cursor, ctx, s)
                 finally:
                     idle.put(cursor)
 
@@ -193,10 +216,10 @@ def _stage_files(
             con.execute(f"set threads = {int(threads)}")
     else:
         for s in numbered:
-            _stage_file(con, feed, dt, s, stamp, bounds)
+            _stage_file(con, ctx, s)
     for s in staged:
         if s.lf.path.suffix == ".parquet":
-            _stage_file(con, feed, dt, s, stamp, bounds)
+            _stage_file(con, ctx, s)
     for s in staged:
         if s.good + s.bad != s.lf.rows:
             raise LoadError(
@@ -211,51 +234,37 @@ def _stage_files(
         result.warnings.extend(w for w in s.notes.warnings if w not in result.warnings)
 
 
-def _stage_file(
-    con: duckdb.DuckDBPyConnection,
-    feed: contract.Feed,
-    dt: date,
-    s: _Staged,
-    stamp: tuple[str, datetime],
-    bounds: tuple[datetime, datetime],
-) -> None:
+def _stage_file(con: duckdb.DuckDBPyConnection, ctx: _Context, s: _Staged) -> None:
     try:
-        _stage_rows(con, feed, dt, s, stamp, bounds, line_by_line=False)
+        _stage_rows(con, ctx, s, line_by_line=False)
     except _NotReadableByDuckDB:  # bytes that are not UTF-8: DuckDB refuses the whole JSON file
-        _stage_rows(con, feed, dt, s, stamp, bounds, line_by_line=True)
+        _stage_rows(con, ctx, s, line_by_line=True)
 
 
 class _NotReadableByDuckDB(Exception):
     pass
 
 
-def _stage_rows(
-    con: duckdb.DuckDBPyConnection,
-    feed: contract.Feed,
-    dt: date,
-    s: _Staged,
-    stamp: tuple[str, datetime],
-    bounds: tuple[datetime, datetime],
-    line_by_line: bool,
-) -> None:
+def _stage_rows(con: duckdb.DuckDBPyConnection, ctx: _Context, s: _Staged, line_by_line: bool) -> None:
     """Copy the file's good rows to ``s.good_path``; only when some are not good, read it again for the rejects.
 
     The common case (a clean file) costs one read and one write. For CSV, rows that DuckDB's
     reader rejects shift the numbering of the rows after them, so a file with reader rejects
     is read again with each row mapped to its true line.
     """
-    lf, rel = s.lf, s.rel
+    feed, lf, rel = ctx.feed, s.lf, s.rel
     s.notes = parsers.Notes([], [])
     suffix = lf.path.suffix
     if suffix == ".csv":
-        parsed = parsers.parse_csv(con, feed, lf, rel, s.notes)
+        parsed = parsers.parse_csv(con, feed, lf, rel, s.notes, ctx.tz)
     elif suffix == ".jsonl":
-        parsed = parsers.parse_jsonl(con, feed, lf, rel, s.notes, line_by_line)
+        parsed = parsers.parse_jsonl(con, feed, lf, rel, s.notes, line_by_line, ctx.tz)
     else:
         types = parsers.parquet_types(con, lf)
-        parsed = parsers.parse_parquet(feed, lf, rel, s.notes, types)
-    checked = rules.checks_sql(feed, parsed, *bounds)
-    if suffix == ".parquet" and parsers.in_contract_form(feed, types):
+        parsed = parsers.parse_parquet(feed, lf, rel, s.notes, types, ctx.tz)
+    checked = rules.checks_sql(feed, parsed, ctx.bounds)
+    naive_elsewhere = ctx.tz != "UTC" and any(c.type == "TIMESTAMP" for c in feed.columns)
+    if suffix == ".parquet" and parsers.in_contract_form(feed, types) and not naive_elsewhere:
         good = con.execute(f"select count(*) from ({checked}) where _fail is null").fetchall()[0][0]
         if good == lf.rows:
             shutil.copyfile(lf.path, s.good_path)
@@ -271,7 +280,7 @@ def _stage_rows(
         return
     if suffix == ".csv":
         if parsers.csv_reader_rejected(con):
-            checked = rules.checks_sql(feed, parsers.parse_csv_with_rejects(con, feed, lf, rel), *bounds)
+            checked = rules.checks_sql(feed, parsers.parse_csv_with_rejects(con, feed, lf, rel, ctx.tz), ctx.bounds)
             s.good = _copy_good(con, feed, checked, s.good_path)
         else:  # the reader is about to run again, and keeps its rejects in a fresh table
             parsers.forget_csv_rejects(con)
@@ -280,7 +289,7 @@ def _stage_rows(
         "_column as column_name, _reason as reason, "
         f"left(_record, 2000) as record, ? as _load_id, ?::timestamp as _loaded_at "
         f"from ({rules.rejects_sql(feed, checked)})) to {literal(s.rejects_path)} (format parquet)",
-        [feed.name, dt, *stamp],
+        [feed.name, ctx.dt, *ctx.stamp],
     ).fetchall()[0][0]
 
 
@@ -313,7 +322,7 @@ def _commit_load(
         keys = columns(feed.key)
         if kept:
             result.duplicate_keys = con.execute(
-                f"select count(*) - count(distinct ({keys})) from "
+                f"select {repeated_keys(feed.key)} from "
                 f"read_parquet({literal_list(s.good_path for s in kept)}, hive_partitioning = false)"
             ).fetchall()[0][0]
         if result.duplicate_keys:
@@ -357,17 +366,23 @@ def _check_counts(
             f"{result.loaded} + rejected {result.rejected} + deduplicated {result.deduplicated}."
         )
     considered = result.loaded + result.rejected
-    if result.rejected > min_rejects and result.rejected / considered > max_reject_share:
+    every_row = result.rejected > 0 and result.loaded == 0
+    over = result.rejected > min_rejects and result.rejected / considered > max_reject_share
+    if every_row or over:
         sample = con.execute(
             "select _file, _line, column_name, reason from raw.raw_rejects where feed = ? and _dt = ? "
             "order by _file, _line limit 5",
             [result.feed, date.fromisoformat(result.dt)],
         ).fetchall()
         lines = "\n".join(f"  {Path(f).name} line {ln}, column {c}: {r}" for f, ln, c, r in sample)
+        why = (
+            f"over the {max_reject_share:.0%} threshold (applied above {min_rejects} rejected rows)"
+            if over
+            else "every row of the delivery (a feed whose rows are all rejected fails, whatever its size)"
+        )
         raise LoadError(
             f"{result.feed} dt={result.dt}: {result.rejected} of {considered} rows rejected "
-            f"({result.rejected / considered:.1%}), over the {max_reject_share:.0%} threshold "
-            f"(applied above {min_rejects} rejected rows). First rejects:\n"
+            f"({result.rejected / considered:.1%}), {why}. First rejects:\n"
             f"{lines}\nFix the export and re-deliver, or raise the threshold for this load on purpose."
         )
 

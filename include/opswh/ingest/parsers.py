@@ -4,9 +4,9 @@ DuckDB's own readers parse the files (``read_csv`` typed by the contract, ``read
 JSON lines, ``read_parquet``). Whatever the format, a parser returns SQL selecting, in this
 order (``select_parsed`` writes it, so the shape is stated once):
 
-- for every contract column ``c``: ``"c"`` in the contract's type (null when absent or not
-  parsable), and ``"_raw_c"``, its text as landed when it was cast here (null when the reader
-  already typed it, and so rejected bad values itself);
+- for every contract column ``c``: ``"c"`` in the contract's type (null when absent, not
+  parsable, or not representable without change), and ``"_raw_c"``, its value as landed when it
+  was cast here (null when the reader already typed it, and so rejected bad values itself);
 - ``_file`` (relative to the landing folder) and ``_line`` (the record's line, or row number);
 - ``_parse_column``, ``_parse_error``, ``_record``: set when the reader could not read the
   record at all (the column, the reason, the record's text).
@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from opswh.contract import Column, Feed
-from opswh.ingest.rules import raw_name
+from opswh.ingest.rules import is_exact_number, raw_name
 from opswh.ingest.sql import ident, literal
 from opswh.landing import LandedFile, LoadError
 
@@ -52,9 +52,51 @@ def absent(c: Column) -> str:
     return f"null::{c.type} as {ident(c.name)}, null::varchar as {raw_name(c.name)}"
 
 
-def cast(c: Column) -> str:
-    """Column ``c`` cast here to the contract's type; its text kept to explain a failed cast."""
-    return f"try_cast({ident(c.name)} as {c.type}) as {ident(c.name)}, {ident(c.name)}::varchar as {raw_name(c.name)}"
+# A time stamp with an explicit offset (Z, +08:00, -0500, +08) after its time of day.
+_OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def from_text(c: Column, text: str, tz: str) -> str:
+    """SQL for column ``c``'s value from its text as landed: exactly that value, or null (the rules then
+    say why). A time stamp with an offset is converted to UTC; a naive one is read in the feed's time
+    zone ``tz``. A number that does not fit the column's type without rounding is not rounded."""
+    if c.type == "TIMESTAMP":
+        naive = f"try_cast({text} as timestamp)"
+        if tz != "UTC":
+            naive = f"timezone('UTC', timezone({literal(tz)}, {naive}))"
+        offset = f"regexp_replace(trim({text}), '\\s*([+-][0-9]{{2}}):?([0-9]{{2}})$', '\\1:\\2')"
+        return (
+            f"case when regexp_matches(trim({text}), {literal(_OFFSET)}) "
+            f"then timezone('UTC', try_cast({offset} as timestamptz)) else {naive} end"
+        )
+    if is_exact_number(c.type):
+        return (
+            f"case when try_cast({text} as decimal(38, 18)) = try_cast({text} as {c.type}) "
+            f"then try_cast({text} as {c.type}) end"
+        )
+    return f"try_cast({text} as {c.type})"
+
+
+def cast(c: Column, tz: str) -> str:
+    """Column ``c`` read as text and cast here to the contract's type; its text kept to explain a failed cast."""
+    q = ident(c.name)
+    return f"{from_text(c, q, tz)} as {q}, {q}::varchar as {raw_name(c.name)}"
+
+
+def cast_typed(c: Column, file_type: str, tz: str) -> str:
+    """Column ``c`` of a typed file (Parquet) in another type: converted when that loses nothing."""
+    q = ident(c.name)
+    if file_type == "VARCHAR":
+        return cast(c, tz)
+    if c.type == "TIMESTAMP" and file_type.startswith("TIMESTAMPWITHTIMEZONE"):
+        value = f"timezone('UTC', {q})"
+    elif c.type == "TIMESTAMP" and file_type.startswith("TIMESTAMP"):
+        value = f"timezone('UTC', timezone({literal(tz)}, {q}))" if tz != "UTC" else f"{q}::timestamp"
+    elif is_exact_number(c.type):
+        value = f"case when try_cast({q} as {c.type})::{file_type} = {q} then try_cast({q} as {c.type}) end"
+    else:
+        value = f"try_cast({q} as {c.type})"
+    return f"{value} as {q}, {q}::varchar as {raw_name(c.name)}"
 
 
 def select_parsed(
@@ -103,15 +145,19 @@ def csv_header(feed: Feed, lf: LandedFile, rel: str, notes: Notes) -> list[str]:
     return header
 
 
+def _read_typed(c: Column) -> bool:
+    """Whether DuckDB's CSV reader types column ``c`` itself: not time stamps (it would drop their offsets)
+    nor numbers (it would round them), which are read as text and cast exactly here."""
+    return not (c.type == "TIMESTAMP" or is_exact_number(c.type) or c.type == "DOUBLE")
+
+
 def _csv_reader(feed: Feed, lf: LandedFile, header: list[str]) -> str:
-    """DuckDB's CSV reader for the file, typed by the contract; lines it cannot read go to ``CSV_REJECTS``."""
-    types = (
-        "{"
-        + ", ".join(
-            f"{literal(h)}: {literal(feed.column(h).type if h in feed.column_names else 'VARCHAR')}" for h in header
-        )
-        + "}"
-    )
+    """DuckDB's CSV reader for the file; lines it cannot read go to ``CSV_REJECTS``."""
+
+    def reader_type(h: str) -> str:
+        return feed.column(h).type if h in feed.column_names and _read_typed(feed.column(h)) else "VARCHAR"
+
+    types = "{" + ", ".join(f"{literal(h)}: {literal(reader_type(h))}" for h in header) + "}"
     return (
         f"read_csv({literal(lf.path)}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
         f"columns = {types}, store_rejects = true, rejects_table = {literal(CSV_REJECTS)}, "
@@ -120,9 +166,18 @@ def _csv_reader(feed: Feed, lf: LandedFile, header: list[str]) -> str:
     )
 
 
-def _csv_columns(feed: Feed, header: list[str], alias: str = "") -> list[str]:
+def _csv_columns(feed: Feed, header: list[str], tz: str, alias: str = "") -> list[str]:
     prefix = f"{alias}." if alias else ""
-    return [typed(c, prefix + ident(c.name)) if c.name in header else absent(c) for c in feed.columns]
+
+    def column(c: Column) -> str:
+        if c.name not in header:
+            return absent(c)
+        if _read_typed(c):
+            return typed(c, prefix + ident(c.name))
+        text = prefix + ident(c.name)
+        return f"{from_text(c, text, tz)} as {ident(c.name)}, {text}::varchar as {raw_name(c.name)}"
+
+    return [column(c) for c in feed.columns]
 
 
 def forget_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -135,18 +190,22 @@ def csv_reader_rejected(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"select count(*) from {CSV_REJECTS}").fetchall()[0][0]
 
 
-def parse_csv(con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, notes: Notes) -> str:
+def parse_csv(
+    con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, notes: Notes, tz: str = "UTC"
+) -> str:
     """Rows of a CSV file, each on line (row number + 1): right as long as the reader rejects nothing.
 
     The read writes the lines it could not read into ``CSV_REJECTS`` (see ``csv_reader_rejected``)."""
     header = csv_header(feed, lf, rel, notes)
     forget_csv_rejects(con)
     return select_parsed(
-        _csv_columns(feed, header), rel, "ordinality + 1", f"{_csv_reader(feed, lf, header)} with ordinality"
+        _csv_columns(feed, header, tz), rel, "ordinality + 1", f"{_csv_reader(feed, lf, header)} with ordinality"
     )
 
 
-def parse_csv_with_rejects(con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str) -> str:
+def parse_csv_with_rejects(
+    con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, tz: str = "UTC"
+) -> str:
     """Rows of a CSV file whose reader rejected lines: good rows mapped to their true lines, plus the rejects."""
     header = csv_header(feed, lf, rel, Notes([], []))
     forget_csv_rejects(con)
@@ -159,13 +218,13 @@ def parse_csv_with_rejects(con: duckdb.DuckDBPyConnection, feed: Feed, lf: Lande
         f"from range(2, ? + 2) where range not in (select line from {CSV_REJECTS})",
         [lf.rows],
     )
-    good = select_parsed(_csv_columns(feed, header, "g"), rel, "l.line", "_good g join _lines l using (_k)")
+    good = select_parsed(_csv_columns(feed, header, tz, "g"), rel, "l.line", "_good g join _lines l using (_k)")
     rejected = select_parsed(
         [absent(c) for c in feed.columns],
         rel,
         "line",
         f"{CSV_REJECTS} group by line",
-        parse_column="first(column_name order by column_idx)",
+        parse_column="coalesce(first(column_name order by column_idx), 'record')",
         parse_error="""first(case error_type
                 when 'CAST' then 'unparsable value (' || error_message || ')'
                 when 'MISSING COLUMNS' then 'wrong column count (' || error_message || ')'
@@ -186,7 +245,13 @@ def _json_types(feed: Feed) -> dict[str, str]:
 
 
 def parse_jsonl(
-    con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, notes: Notes, line_by_line: bool = False
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    lf: LandedFile,
+    rel: str,
+    notes: Notes,
+    line_by_line: bool = False,
+    tz: str = "UTC",
 ) -> str:
     keys = _sample_json_keys(lf.path)
     if lf.rows:
@@ -206,7 +271,7 @@ def parse_jsonl(
     all_null = " and ".join(f"{ident(c)} is null" for c in types)
     # a line whose fields are all null was not a JSON object: explain_broken_json says why
     return select_parsed(
-        [typed(c) if c.type == "JSON" else cast(c) for c in feed.columns],
+        [typed(c) if c.type == "JSON" else cast(c, tz) for c in feed.columns],
         rel,
         "_line",
         source,
@@ -317,14 +382,19 @@ def in_contract_form(feed: Feed, types: dict[str, str]) -> bool:
     return list(types.items()) == [(c.name, type_name(c.type)) for c in feed.columns]
 
 
-def parse_parquet(feed: Feed, lf: LandedFile, rel: str, notes: Notes, types: dict[str, str]) -> str:
+def parse_parquet(feed: Feed, lf: LandedFile, rel: str, notes: Notes, types: dict[str, str], tz: str = "UTC") -> str:
     present = list(types)
     missing_required(feed, present, lf, "column")
     note_extra(feed, present, rel, notes)
-    cols = [
-        absent(c) if c.name not in types else typed(c) if types[c.name] == type_name(c.type) else cast(c)
-        for c in feed.columns
-    ]
+
+    def column(c: Column) -> str:
+        if c.name not in types:
+            return absent(c)
+        if types[c.name] == type_name(c.type) and not (c.type == "TIMESTAMP" and tz != "UTC"):
+            return typed(c)
+        return cast_typed(c, types[c.name], tz)
+
+    cols = [column(c) for c in feed.columns]
     return select_parsed(
         cols,
         rel,

@@ -8,12 +8,21 @@ else the failing column and the reason, joined by ``chr(31)``. The first failing
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from opswh.contract import Feed
+from opswh.contract import Column, Feed
 from opswh.ingest.sql import columns, ident, literal, literal_list
 
 SEPARATOR = "chr(31)"
+
+
+_EXACT_NUMBERS = ("INTEGER", "BIGINT", "SMALLINT")
+
+
+def is_exact_number(type_: str) -> bool:
+    """A type whose values the loader never rounds into: whole numbers and decimals."""
+    return type_ in _EXACT_NUMBERS or type_.startswith("DECIMAL")
 
 
 def raw_name(column: str) -> str:
@@ -21,14 +30,45 @@ def raw_name(column: str) -> str:
     return ident(f"_raw_{column}")
 
 
-def checks_sql(feed: Feed, parsed: str, upper: datetime, launch: datetime) -> str:
-    """``parsed`` with ``_fail``. Timestamps must lie in [``launch``, ``upper``] (UTC, naive)."""
+@dataclass(frozen=True)
+class Bounds:
+    """What a partition's rows are checked against: time stamps in [``launch``, ``upper``] (UTC, naive),
+    and exchange rates for the reporting day (in ``reporting_tz``) of the feed's ``rate_date``."""
+
+    upper: datetime
+    launch: datetime
+    reporting_tz: str
+    reporting_currency: str
+
+
+def _rate_day(feed: Feed, tz: str) -> str:
+    c = feed.column(feed.rate_date)
+    q = ident(c.name)
+    return f"cast(timezone({literal(tz)}, timezone('UTC', {q})) as date)" if c.type == "TIMESTAMP" else q
+
+
+def _no_rate(currency: str, day: str) -> str:
+    return f"not exists (select 1 from raw.fx_rates as r where r.currency = {currency} and r.valid_from <= {day})"
+
+
+def _unparsable(c: Column, raw: str) -> str:
+    if is_exact_number(c.type):
+        return (
+            f"case when try_cast({raw} as double) is not null then {literal(f'does not fit {c.type} without rounding: ')} "
+            f"else {literal(f'unparsable {c.type}: ')} end || left({raw}, 80)"
+        )
+    return f"{literal(f'unparsable {c.type}: ')} || left({raw}, 80)"
+
+
+def checks_sql(feed: Feed, parsed: str, bounds: Bounds) -> str:
+    """``parsed`` with ``_fail``: the first rule of the contract each row breaks, or null."""
     rules: list[tuple[str, str, str]] = [("_parse_error is not null", "_parse_column", "_parse_error")]
+    upper, launch = bounds.upper, bounds.launch
     upper_text, launch_text = upper.isoformat(sep=" "), launch.date().isoformat()
     for c in feed.columns:
         q, name, raw = ident(c.name), literal(c.name), raw_name(c.name)
         if c.type != "JSON":
-            rules.append((f"{q} is null and {raw} is not null", name, f"'unparsable {c.type}: ' || left({raw}, 80)"))
+            rules.append((f"{q} is null and {raw} is not null", name, _unparsable(c, raw)))
         if c.required:
             what = "null key" if c.name in feed.key else "missing required value"
             rules.append((f"{q} is null", name, literal(what)))
@@ -64,6 +104,32 @@ def checks_sql(feed: Feed, parsed: str, upper: datetime, launch: datetime) -> st
                     f"{q} < {literal(launch)}",
                     name,
                     f"{literal(f'before the platform launch ({launch_text}): ')} || {q}::varchar",
+                )
+            )
+        if c.currency:
+            rules.append(
+                (
+                    f"not regexp_matches({q}, '^[A-Z]{{3}}$')",
+                    name,
+                    f"'not an ISO 4217 currency code: ' || left({q}, 80)",
+                )
+            )
+            day = _rate_day(feed, bounds.reporting_tz)
+            hint = " (add it to <data dir>/mappings/fx_rates.csv)"
+            rules.append(
+                (
+                    _no_rate(q, day),
+                    name,
+                    f"'no exchange rate for ' || {q} || ' on ' || {day}::varchar || {literal(hint)}",
+                )
+            )
+            reporting = literal(bounds.reporting_currency)
+            rules.append(
+                (
+                    _no_rate(reporting, day),
+                    name,
+                    f"{literal(f'no exchange rate for the reporting currency {bounds.reporting_currency} on ')} "
+                    f"|| {day}::varchar || {literal(hint)}",
                 )
             )
     for rc in feed.row_checks:

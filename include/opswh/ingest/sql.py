@@ -52,3 +52,10 @@ def columns(names: Iterable[str], alias: str = "") -> str:
     """``"a", "b"``, or ``t."a", t."b"`` with an alias."""
     prefix = f"{alias}." if alias else ""
     return ", ".join(prefix + ident(n) for n in names)
+
+
+def repeated_keys(key: Iterable[str]) -> str:
+    """SQL counting the rows that repeat a key already seen (rows with a null key part have no key)."""
+    names = list(key)
+    known = " and ".join(f"{ident(k)} is not null" for k in names)
+    return f"count(*) filter (where {known}) - count(distinct ({columns(names)})) filter (where {known})"

@@ -260,7 +260,10 @@ def schema_drift_renamed(inj: _Injector) -> None:
     inj.record("schema_drift_renamed", "order_items", dt, "load_fails", "unit_price renamed to price", f, [1])
 
 
-@fault("Empty keys: order_id in orders, event_id in events.")
+@fault(
+    "Empty keys: order_id in orders (quarantined); event_id in events, which an export may lack "
+    "(loaded: staging derives an id from the record)."
+)
 def null_keys(inj: _Injector) -> None:
     t = inj.target("orders", 8)
     if not t:
@@ -286,7 +289,7 @@ def null_keys(inj: _Injector) -> None:
             lines[i] = json.dumps(rec, ensure_ascii=False)
 
     inj.edit_lines("events", dt, f, null)
-    inj.record("null_keys", "events", dt, "quarantined", "null event_id", f, [8, 9])
+    inj.record("null_keys", "events", dt, "loaded", "null event_id: staging derives one from the record", f, [8, 9])
 
 
 @fault("Negative amounts: payments.amount and ad_spend.spend.")
@@ -306,29 +309,37 @@ def negative_amounts(inj: _Injector) -> None:
         inj.record("negative_amounts", feed, dt, "quarantined", f"negative {col}", f, [2])
 
 
-@fault("A refund of 1.5 times a payment of the fault day (added to its refunds).")
+@fault(
+    "A refund of 1.5 times a payment of the fault day, added to its refunds next to a genuine partial "
+    "refund of another payment (a delivery whose every row is rejected fails as a whole)."
+)
 def refund_exceeds_payment(inj: _Injector) -> None:
-    t = inj.target("payments")
+    t = inj.target("payments", 2)
     if not t:
-        return inj.skipped("refund_exceeds_payment", "refunds", "no payments on or after the fault day")
+        return inj.skipped("refund_exceeds_payment", "refunds", "fewer than 2 payments on or after the fault day")
     dt, pay = t
-    p = dict(zip(*list(csv.reader(io.StringIO(pay.read_text(encoding="utf-8"))))[:2], strict=True))
+    payments = list(csv.reader(io.StringIO(pay.read_text(encoding="utf-8"))))
+    excess, genuine = (dict(zip(payments[0], row, strict=True)) for row in payments[1:3])
     f = data_files(inj.part("refunds", dt))[0]
     count: list[int] = []
 
-    def add(rows: list[list[str]]) -> None:
+    def refund(rows: list[list[str]], p: dict[str, str], share: float, extra: float, name: str, why: str) -> None:
         bad = dict.fromkeys(rows[0], "")
         bad.update(
-            refund_id="r_excess_" + p["order_id"],
+            refund_id=f"r_{name}_" + p["order_id"],
             order_id=p["order_id"],
             refunded_at=p["paid_at"],
             currency=p["currency"],
-            amount=f"{abs(float(p['amount'])) * 1.5 + 1:.2f}",
+            amount=f"{abs(float(p['amount'])) * share + extra:.2f}",
             paid_amount=f"{abs(float(p['amount'])):.2f}",
             fee_refund_amount="0.0",
-            reason="fault: refund exceeds payment",
+            reason=why,
         )
         rows.append([bad[c] for c in rows[0]])
+
+    def add(rows: list[list[str]]) -> None:
+        refund(rows, genuine, 0.5, 0.0, "partial", "fault: a genuine partial refund")
+        refund(rows, excess, 1.5, 1.0, "excess", "fault: refund exceeds payment")
         count.append(len(rows))
 
     inj.edit_csv("refunds", dt, f, add)

@@ -7,13 +7,11 @@ per-user channel indexes into ``CHANNELS`` in its numpy arrays.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 
 import numpy as np
 
 from opswh import contract
-from opswh.config import REPO_ROOT
 
 DAY_MS = 86_400_000
 SCALES = {"tiny": 30, "small": 200, "default": 2_000, "large": 100_000}
@@ -270,10 +268,14 @@ USD_CHANNELS = {"sem_google"}
 
 
 def seed_rate(currency: str) -> float:
-    """The rate the warehouse converts ``currency`` with (its seed, the one home of the rates)."""
-    with (REPO_ROOT / "dbt_project" / "seeds" / "fx_rates.csv").open(encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["currency"] == currency]
-    return float(max(rows, key=lambda r: r["valid_from"])["rate_to_reporting"])
+    """Units of the reporting currency (CNY) per unit of ``currency``: the shipped rates the warehouse
+    converts with (mappings/fx_rates.csv, the one home of the rates)."""
+    from opswh.mappings import SHIPPED, read_fx_file
+
+    latest = {
+        c: float(units) for c, _, units, _, _ in sorted(read_fx_file(SHIPPED / "fx_rates.csv"), key=lambda r: r[1])
+    }
+    return latest["CNY"] / latest[currency]
 
 
 USD_RATE = seed_rate("USD")

@@ -1,5 +1,6 @@
--- One row per real user and reporting day on which the user had at least one qualifying event
--- (var `active_event_types`). Incremental: each run recomputes the trailing `lookback_days`
+-- One row per real user and reporting day on which the user was active: at least one event that
+-- counts as activity (every event but those the events mapping gives the role `not_activity`), or an
+-- order placed that day (an export may hold orders and no events). Incremental: each run recomputes the trailing `lookback_days`
 -- before the newest day it holds, so late events land on the day they happened. Rows of an
 -- account flagged as a test account later stay here, but every reader joins int_users_attributed,
 -- which drops it.
@@ -17,28 +18,52 @@ with events as (
 
 ),
 
+orders as (
+
+    select * from {{ ref('stg_orders__orders') }}
+
+),
+
 users as (
 
     select * from {{ ref('int_users_attributed') }}
 
 ),
 
+activities as (
+
+    select
+        user_id,
+        event_date as activity_date,
+        1 as is_event,
+        0 as is_order
+    from events
+    where not {{ has_role('not_activity') }}
+    union all
+    select
+        user_id,
+        placed_date as activity_date,
+        0 as is_event,
+        1 as is_order
+    from orders
+
+),
+
 final as (
 
     select
-        events.user_id,
-        events.event_date as activity_date,
-        count(*) as events
-    from events
-    inner join users on events.user_id = users.user_id
-    where
-        events.event_type in ({{ quoted_list(var('active_event_types')) }})  -- noqa: LT05
+        activities.user_id,
+        activities.activity_date,
+        sum(activities.is_event) as events,
+        sum(activities.is_order) as orders
+    from activities
+    inner join users on activities.user_id = users.user_id
     {% if is_incremental() %}
-            and events.event_date >= (
-                select {{ dbt.dateadd('day', -var('lookback_days'), 'max(activity_date)') }} from {{ this }}
-            )
-        {% endif %}
-    group by events.user_id, events.event_date
+        where activities.activity_date >= (
+            select {{ dbt.dateadd('day', -var('lookback_days'), 'max(activity_date)') }} from {{ this }}
+        )
+    {% endif %}
+    group by activities.user_id, activities.activity_date
 
 )
 

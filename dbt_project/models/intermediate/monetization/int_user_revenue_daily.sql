@@ -53,7 +53,8 @@ final as (
         cast(coalesce(order_revenue.gmv, 0) as decimal(18, 2)) as gmv,
         cast(coalesce(order_revenue.net_revenue, 0) as decimal(18, 2)) as net_revenue,
         cast(
-            coalesce(order_revenue.platform_revenue, 0) + coalesce(membership_revenue.membership_revenue, 0)
+            coalesce(order_revenue.platform_revenue, 0)
+            {%- if var('revenue_model') != 'retailer' %} + coalesce(membership_revenue.membership_revenue, 0){% endif %}
             as decimal(18, 2)
         ) as platform_revenue,
         coalesce(order_revenue.date_day, membership_revenue.date_day) as date_day

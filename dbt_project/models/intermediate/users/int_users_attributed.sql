@@ -1,8 +1,16 @@
 -- One row per real user (test and internal accounts dropped, including those flagged later by
--- a profile update), with first- and last-touch attribution: the first and the last UTM-tagged
--- visit of the registering device before registration and within `attribution_window_days`.
--- Only visits whose utm_source is a catalogued channel count as touches. Users without a touch
--- belong to the explicit `direct` (direct / unattributed) channel.
+-- a profile update), with first- and last-touch attribution.
+--
+-- Who the users are, and when they arrived, in order of precedence: a registration record; else
+-- (an export without a registration feed) their first `identify` call, or the first event that
+-- names them; else their first order. `first_seen_in` says which.
+--
+-- Where they came from, in the order of var `attribution_precedence` (default: visits, then
+-- registration): `visits` are the UTM-tagged events of the user's device before the user
+-- arrived and within `attribution_window_days`, whose utm_source is a catalogued channel (first
+-- and last); `registration` is the registration record's own first- and last-touch fields, when
+-- they name a catalogued channel. Users with neither belong to the explicit `direct` (direct /
+-- unattributed) channel.
 {{ config(materialized='table') }}
 with registrations as (
 
@@ -22,6 +30,12 @@ events as (
 
 ),
 
+orders as (
+
+    select * from {{ ref('stg_orders__orders') }}
+
+),
+
 channels as (
 
     select * from {{ ref('stg_channels__channels') }}
@@ -36,12 +50,91 @@ flagged_later as (
 
 ),
 
+event_sightings as (
+
+    select
+        user_id,
+        device_id,
+        platform,
+        event_at,
+        row_number() over (
+            partition by user_id
+            order by case when event_type = 'identify' then 0 else 1 end, event_at, event_id
+        ) as sighting
+    from events
+    where user_id is not null
+
+),
+
+order_sightings as (
+
+    select
+        user_id,
+        placed_at,
+        row_number() over (partition by user_id order by placed_at, order_id) as sighting
+    from orders
+
+),
+
+arrivals as (
+
+    select
+        user_id,
+        device_id,
+        platform,
+        region,
+        first_touch_source,
+        first_touch_campaign,
+        last_touch_source,
+        last_touch_campaign,
+        is_test,
+        registered_at,
+        'registration' as first_seen_in
+    from registrations
+    union all
+    select
+        event_sightings.user_id,
+        event_sightings.device_id,
+        coalesce(event_sightings.platform, 'unknown') as platform,
+        null as region,
+        null as first_touch_source,
+        null as first_touch_campaign,
+        null as last_touch_source,
+        null as last_touch_campaign,
+        false as is_test,
+        event_sightings.event_at as registered_at,
+        'events' as first_seen_in
+    from event_sightings
+    left join registrations on event_sightings.user_id = registrations.user_id
+    where event_sightings.sighting = 1 and registrations.user_id is null
+    union all
+    select
+        order_sightings.user_id,
+        null as device_id,
+        'unknown' as platform,
+        null as region,
+        null as first_touch_source,
+        null as first_touch_campaign,
+        null as last_touch_source,
+        null as last_touch_campaign,
+        false as is_test,
+        order_sightings.placed_at as registered_at,
+        'orders' as first_seen_in
+    from order_sightings
+    left join registrations on order_sightings.user_id = registrations.user_id
+    left join event_sightings on order_sightings.user_id = event_sightings.user_id
+    where order_sightings.sighting = 1 and registrations.user_id is null and event_sightings.user_id is null
+
+),
+
 real_users as (
 
-    select registrations.*
-    from registrations
-    left join flagged_later on registrations.user_id = flagged_later.user_id
-    where not registrations.is_test and flagged_later.user_id is null
+    select
+        arrivals.*,
+        {{ reporting_date('arrivals.registered_at') }} as registered_date
+    from arrivals
+    left join flagged_later on arrivals.user_id = flagged_later.user_id
+    where not arrivals.is_test and flagged_later.user_id is null
 
 ),
 
@@ -62,8 +155,7 @@ touches as (
     inner join events on real_users.device_id = events.device_id
     inner join channels on events.utm_source = channels.channel
     where
-        events.event_type = 'visit'
-        and events.event_at <= real_users.registered_at
+        events.event_at <= real_users.registered_at
         and events.event_at >= {{ dbt.dateadd('day', -var('attribution_window_days'), 'real_users.registered_at') }}
 
 ),
@@ -78,17 +170,60 @@ touch_counts as (
 
 ),
 
+registration_touch as (
+
+    select
+        real_users.user_id,
+        first_channel.channel as first_channel,
+        coalesce(real_users.first_touch_campaign, 'none') as first_campaign_id,
+        last_channel.channel as last_channel,
+        coalesce(real_users.last_touch_campaign, 'none') as last_campaign_id
+    from real_users
+    left join channels as first_channel on real_users.first_touch_source = first_channel.channel
+    left join channels as last_channel on real_users.last_touch_source = last_channel.channel
+
+),
+
+{%- set sources = {
+    'visits': {'first': 'first_touch.channel', 'first_campaign': 'first_touch.campaign_id',
+               'last': 'last_touch.channel', 'last_campaign': 'last_touch.campaign_id'},
+    'registration': {'first': 'registration_touch.first_channel', 'first_campaign': 'registration_touch.first_campaign_id',
+                     'last': 'registration_touch.last_channel', 'last_campaign': 'registration_touch.last_campaign_id'},
+} %}
+{%- set order = var('attribution_precedence') %}
+
 final as (
 
     select
         real_users.user_id,
         real_users.device_id,
-        coalesce(first_touch.channel, 'direct') as first_touch_channel,
-        coalesce(first_touch.campaign_id, 'none') as first_touch_campaign_id,
-        coalesce(last_touch.channel, 'direct') as last_touch_channel,
-        coalesce(last_touch.campaign_id, 'none') as last_touch_campaign_id,
+        coalesce(
+            {%- for s in order %} {{ sources[s]['first'] }},{% endfor %} 'direct'
+        ) as first_touch_channel,
+        case
+            {%- for s in order %}
+                when {{ sources[s]['first'] }} is not null then {{ sources[s]['first_campaign'] }}
+            {%- endfor %}
+            else 'none'
+        end as first_touch_campaign_id,
+        coalesce(
+            {%- for s in order %} {{ sources[s]['last'] }},{% endfor %} 'direct'
+        ) as last_touch_channel,
+        case
+            {%- for s in order %}
+                when {{ sources[s]['last'] }} is not null then {{ sources[s]['last_campaign'] }}
+            {%- endfor %}
+            else 'none'
+        end as last_touch_campaign_id,
         real_users.platform,
         real_users.region,
+        real_users.first_seen_in,
+        case
+            {%- for s in order %}
+                when {{ sources[s]['first'] }} is not null then '{{ s }}'
+            {%- endfor %}
+            else 'none'
+        end as attributed_by,
         coalesce(touch_counts.touches, 0) as touches,
         first_touch.user_id is not null as has_touch,
         real_users.registered_date,
@@ -101,6 +236,7 @@ final as (
     left join touches as last_touch
         on real_users.user_id = last_touch.user_id and last_touch.touch_from_last = 1
     left join touch_counts on real_users.user_id = touch_counts.user_id
+    left join registration_touch on real_users.user_id = registration_touch.user_id
 
 )
 

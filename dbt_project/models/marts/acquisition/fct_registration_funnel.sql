@@ -62,7 +62,7 @@ visits as (
     from events
     left join channels on events.utm_source = channels.channel
     left join test_devices on events.device_id = test_devices.device_id
-    where events.event_type = 'visit' and test_devices.device_id is null
+    where {{ has_role('visit', 'events.event_type') }} and test_devices.device_id is null
 
 ),
 

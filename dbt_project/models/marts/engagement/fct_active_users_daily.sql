@@ -102,8 +102,12 @@ as_of as (
 
 days as (
 
-    select cast(unnest(generate_series(min(activity_date), max(activity_date), interval 1 day)) as date) as date_day
+    -- every day from the first activity to the as-of date: a quiet day is a day with 0 active users
+    select
+        cast(unnest(generate_series(min(activity.activity_date), max(as_of.as_of_date), interval 1 day)) as date)
+            as date_day
     from activity
+    cross join as_of
 
 ),
 

@@ -36,12 +36,6 @@ orders as (
 
 ),
 
-activity as (
-
-    select * from {{ ref('int_user_activity_daily') }}
-
-),
-
 as_of as (
 
     {{ as_of_date() }}
@@ -104,7 +98,7 @@ campaign_events as (
     inner join users on events.user_id = users.user_id
     left join groups on events.campaign_id = groups.campaign_id and events.user_id = groups.user_id
     where
-        events.event_type in ('campaign_join', 'check_in', 'coupon_claim', 'points_earn')
+        {{ has_role('campaign_interaction', 'events.event_type') }}
         and not coalesce(groups.is_holdout, false)
 
 ),
@@ -115,7 +109,7 @@ participation as (
         campaign_id,
         date_day,
         count(distinct user_id) as participants,
-        sum(case when event_type = 'points_earn' then points else 0 end) as points_issued
+        sum(case when {{ has_role('points_earned') }} then points else 0 end) as points_issued
     from campaign_events
     group by campaign_id, date_day
 

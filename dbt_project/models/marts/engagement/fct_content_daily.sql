@@ -39,14 +39,21 @@ engagement as (
         events.event_date as date_day,
         content_items.content_type,
         content_items.topic,
-        count(case when events.event_type = 'page_view' then 1 end) as views,
-        count(case when events.event_type = 'like' then 1 end) as likes,
-        count(case when events.event_type = 'comment' then 1 end) as comments,
-        count(case when events.event_type = 'share' then 1 end) as shares
+        count(case when {{ has_role('content_view', 'events.event_type') }} then 1 end) as views,
+        count(case when {{ has_role('content_like', 'events.event_type') }} then 1 end) as likes,
+        count(case when {{ has_role('content_comment', 'events.event_type') }} then 1 end) as comments,
+        count(case when {{ has_role('content_share', 'events.event_type') }} then 1 end) as shares
     from events
     inner join users on events.user_id = users.user_id
     inner join content_items on events.content_id = content_items.content_id
-    where events.event_type in ('page_view', 'like', 'comment', 'share') and not content_items.is_removed
+    where
+        (
+            {{ has_role('content_view', 'events.event_type') }}
+            or {{ has_role('content_like', 'events.event_type') }}
+            or {{ has_role('content_comment', 'events.event_type') }}
+            or {{ has_role('content_share', 'events.event_type') }}
+        )
+        and not content_items.is_removed
     group by events.event_date, content_items.content_type, content_items.topic
 
 ),

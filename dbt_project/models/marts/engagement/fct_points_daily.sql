@@ -16,12 +16,6 @@ users as (
 
 ),
 
-activity as (
-
-    select * from {{ ref('int_user_activity_daily') }}
-
-),
-
 as_of as (
 
     {{ as_of_date() }}
@@ -33,11 +27,11 @@ ledger as (
     select
         events.user_id,
         events.event_date as date_day,
-        sum(case when events.event_type = 'points_earn' then events.points else 0 end) as earned,
-        sum(case when events.event_type = 'points_redeem' then events.points else 0 end) as redeemed
+        sum(case when {{ has_role('points_earned', 'events.event_type') }} then events.points else 0 end) as earned,
+        sum(case when {{ has_role('points_redeemed', 'events.event_type') }} then events.points else 0 end) as redeemed
     from events
     inner join users on events.user_id = users.user_id
-    where events.event_type in ('points_earn', 'points_redeem') and events.points > 0
+    where ({{ has_role('points_earned', 'events.event_type') }} or {{ has_role('points_redeemed', 'events.event_type') }}) and events.points > 0
     group by events.user_id, events.event_date
 
 ),

@@ -14,12 +14,6 @@ user_revenue as (
 
 ),
 
-activity as (
-
-    select * from {{ ref('int_user_activity_daily') }}
-
-),
-
 as_of as (
 
     {{ as_of_date() }}

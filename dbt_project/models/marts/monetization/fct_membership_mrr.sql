@@ -16,12 +16,6 @@ users as (
 
 ),
 
-activity as (
-
-    select * from {{ ref('int_user_activity_daily') }}
-
-),
-
 as_of as (
 
     {{ as_of_date() }}

@@ -9,12 +9,6 @@ with orders as (
 
 ),
 
-activity as (
-
-    select * from {{ ref('int_user_activity_daily') }}
-
-),
-
 as_of as (
 
     {{ as_of_date() }}

@@ -131,7 +131,9 @@ final as (
         fee_refund_amount,
         case
             when is_cancelled then cast(0 as decimal(18, 2))
-            else cast(commission + transaction_fee - fee_refund_amount as decimal(18, 2))
+            else cast({{ platform_revenue(
+                'commission', 'transaction_fee', '0', '0', '0', 'fee_refund_amount', 'gmv - discount - refunded_amount'
+            ) }} as decimal(18, 2))
         end as platform_revenue,
         order_sequence_number,
         is_paid,

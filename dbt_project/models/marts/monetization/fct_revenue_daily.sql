@@ -224,11 +224,10 @@ amounts as (
         cast(combined.value_added_services as decimal(18, 2)) as value_added_services,
         cast(combined.membership as decimal(18, 2)) as membership,
         cast(combined.fee_refunds as decimal(18, 2)) as fee_refunds,
-        cast(
-            combined.commission + combined.transaction_fee + combined.advertising + combined.value_added_services
-            + combined.membership - combined.fee_refunds
-            as decimal(18, 2)
-        ) as platform_revenue,
+        cast({{ platform_revenue(
+            'combined.commission', 'combined.transaction_fee', 'combined.advertising', 'combined.value_added_services',
+            'combined.membership', 'combined.fee_refunds', 'combined.gmv - combined.discount - combined.refunds'
+        ) }} as decimal(18, 2)) as platform_revenue,
         combined.is_day_total
     from combined
     left join active_users on combined.date_day = active_users.date_day and active_users.platform = 'all'

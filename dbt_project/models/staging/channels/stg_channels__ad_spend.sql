@@ -9,7 +9,7 @@ with source as (
 
 fx as (
 
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('stg_mappings__fx_rates') }}
 
 ),
 
@@ -40,7 +40,7 @@ final as (
         ranked.stat_date as date_day,
         ranked._dt as delivered_date
     from ranked
-    left join fx on ranked.currency = fx.currency
+    left join fx on {{ fx_rate_in_force('ranked.currency', 'ranked.stat_date') }}
     where ranked.version_rank = 1
 
 )

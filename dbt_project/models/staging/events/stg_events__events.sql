@@ -14,7 +14,7 @@
         on_schema_change='append_new_columns'
     )
 }}
-with source as (
+with landed as (
 
     select * from {{ source('events', 'events') }}
     {% if is_incremental() %}
@@ -23,6 +23,33 @@ with source as (
             where _loaded_at > (select max(loaded_at) from {{ this }})
         )
     {% endif %}
+
+),
+
+source as (
+
+    -- the contract's fallbacks for columns an export may lack: a deterministic id from the record
+    -- (so a re-sent event is still one event), the user as the device, the event's own time
+    select
+        user_id,
+        event_type,
+        event_at,
+        properties,
+        _dt,
+        _file,
+        _line,
+        _load_id,
+        _loaded_at,
+        coalesce(
+            event_id,
+            'h' || {{ dbt.hash(dbt.concat([
+                "coalesce(user_id, '')", "'|'", "coalesce(device_id, '')", "'|'", "event_type", "'|'",
+                "cast(event_at as " ~ dbt.type_string() ~ ")", "'|'", "coalesce(cast(properties as " ~ dbt.type_string() ~ "), '')"
+            ])) }}
+        ) as event_id,
+        coalesce(device_id, user_id) as device_id,
+        coalesce(received_at, event_at) as received_at
+    from landed
 
 ),
 
@@ -61,6 +88,7 @@ final as (
         json_extract_string(ranked.properties, '$.campaign_id') as campaign_id,
         json_extract_string(ranked.properties, '$.coupon_id') as coupon_id,
         cast(json_extract_string(ranked.properties, '$.points') as integer) as points,
+        {{ normalised_platform("json_extract_string(ranked.properties, '$.platform')") }} as platform,
         ranked.properties,
         {{ reporting_date('ranked.event_at') }} as event_date,
         {{ reporting_date('ranked.received_at') }} as received_date,

@@ -8,7 +8,7 @@ with source as (
 
 fx as (
 
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('stg_mappings__fx_rates') }}
 
 ),
 
@@ -30,7 +30,7 @@ final as (
         {{ to_reporting_currency('ranked.amount') }} as amount,
         ranked.billed_date
     from ranked
-    left join fx on ranked.currency = fx.currency
+    left join fx on {{ fx_rate_in_force('ranked.currency', 'ranked.billed_date') }}
     where ranked.copy_rank = 1
 
 )

@@ -7,7 +7,7 @@ with source as (
 
 fx as (
 
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('stg_mappings__fx_rates') }}
 
 ),
 
@@ -38,15 +38,15 @@ final as (
     select
         ranked.order_id,
         ranked.user_id,
-        ranked.merchant_id,
+        coalesce(ranked.merchant_id, 'self') as merchant_id,
         ranked.coupon_id,
         ranked.campaign_id,
         ranked.status,
         ranked.currency as source_currency,
         {{ to_reporting_currency('ranked.gmv_amount') }} as gmv,
         {{ to_reporting_currency('ranked.discount_amount') }} as discount,
-        {{ to_reporting_currency('ranked.commission_amount') }} as commission,
-        {{ to_reporting_currency('ranked.fee_amount') }} as transaction_fee,
+        {{ to_reporting_currency('coalesce(ranked.commission_amount, 0)') }} as commission,
+        {{ to_reporting_currency('coalesce(ranked.fee_amount, 0)') }} as transaction_fee,
         status_times.paid_at is not null as is_paid,
         status_times.cancelled_at is not null as is_cancelled,
         {{ reporting_date('ranked.placed_at') }} as placed_date,
@@ -59,7 +59,7 @@ final as (
         ranked.updated_at
     from ranked
     inner join status_times on ranked.order_id = status_times.order_id
-    left join fx on ranked.currency = fx.currency
+    left join fx on {{ fx_rate_in_force('ranked.currency', reporting_date('ranked.placed_at')) }}
     where ranked.version_rank = 1
 
 )

@@ -7,7 +7,7 @@ with source as (
 
 fx as (
 
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('stg_mappings__fx_rates') }}
 
 ),
 
@@ -32,7 +32,7 @@ final as (
         {{ reporting_date('ranked.refunded_at') }} as refunded_date,
         ranked.refunded_at
     from ranked
-    left join fx on ranked.currency = fx.currency
+    left join fx on {{ fx_rate_in_force('ranked.currency', reporting_date('ranked.refunded_at')) }}
     where ranked.copy_rank = 1
 
 )

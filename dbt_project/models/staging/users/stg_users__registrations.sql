@@ -19,7 +19,7 @@ final as (
     select
         user_id,
         device_id,
-        platform,
+        {{ normalised_platform('platform') }} as platform,
         region,
         nickname,
         first_touch_source,
@@ -30,7 +30,7 @@ final as (
         last_touch_campaign,
         referrer,
         invite_code,
-        is_test,
+        coalesce(is_test, false) as is_test,
         {{ reporting_date('registered_at') }} as registered_date,
         registered_at
     from ranked
