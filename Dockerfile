@@ -23,6 +23,7 @@ COPY dbt_project ./dbt_project
 COPY expectations ./expectations
 COPY docs ./docs
 COPY deploy ./deploy
+COPY mappings ./mappings
 RUN uv sync --locked --no-dev
 
 USER airflow

@@ -27,3 +27,13 @@
 {% macro feed_available(feed) -%}
     {{ return(feed not in var('absent_feeds', [])) }}
 {%- endmacro %}
+
+{#- `expression`, or NULL of its type when the deployment does not have `feed` (a missing ad spend
+    feed makes spend, CAC and ROAS "not available", not 0). -#}
+{% macro needs(feed, expression) -%}
+    {%- if feed_available(feed) -%}
+        {{ expression }}
+    {%- else -%}
+        case when false then {{ expression }} end
+    {%- endif -%}
+{%- endmacro %}

@@ -7,12 +7,13 @@
     registration day among those users. With `changed_orders=true`, for marts that count an
     order on the day it was placed, it also rebuilds from the earliest placement day of the
     orders that changed since (a late payment or cancellation). A model calling it declares the
-    staging models it reads with a `-- depends_on:` comment. -#}
+    staging models it reads with a `-- depends_on:` comment. While the mart holds no rows (a
+    history whose first builds had no orders), it rebuilds everything. -#}
 {% macro reprocess_from(window_days=0, user_orders=false, changed_orders=false) -%}
     {%- set since -%}
         (select {{ dbt.dateadd('day', -var('lookback_days'), 'max(date_day)') }} from {{ this }})
     {%- endset -%}
-    least(
+    coalesce(least(
         (select {{ dbt.dateadd('day', -(var('lookback_days') + window_days), 'max(date_day)') }} from {{ this }}),
         coalesce(
             (
@@ -47,5 +48,5 @@
                 (select max(date_day) from {{ this }})
             )
         {%- endif %}
-    )
+    ), cast('1900-01-01' as date))
 {%- endmacro %}

@@ -20,6 +20,11 @@ class Paths:
         return self.root / "landing"
 
     @property
+    def exports(self) -> Path:
+        """Source systems' own exports, before an importer lands them (the simulator's Segment export)."""
+        return self.root / "exports"
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse" / "opswh.duckdb"
 

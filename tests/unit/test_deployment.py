@@ -70,7 +70,7 @@ def test_no_default_credentials_and_the_api_on_loopback() -> None:
 def test_image_installs_from_the_lock_with_its_driver_and_runs_as_a_user() -> None:
     docker = (REPO_ROOT / "Dockerfile").read_text()
     assert "uv sync --locked" in docker and "COPY pyproject.toml uv.lock" in docker
-    for folder in ("include", "dags", "dbt_project", "expectations", "deploy"):
+    for folder in ("include", "dags", "dbt_project", "expectations", "deploy", "mappings"):
         assert f"COPY {folder}" in docker
     assert re.search(r"^USER airflow$", docker, re.M)
     locked = {p["name"] for p in tomllib.loads((REPO_ROOT / "uv.lock").read_text())["package"]}

@@ -111,6 +111,44 @@ def test_quality_gate_stops_on_critical_and_records_warnings(tmp_path) -> None:
     assert sorted((f["severity"], f["column"]) for f in saved["findings"]) == [("critical", "dau"), ("warning", "gmv")]
 
 
+def test_quality_gate_failure_names_columns_and_values_in_plain_words(tmp_path) -> None:
+    """A failed pair check says which columns, which values, and what the check means: not
+    ``1 unexpected, e.g. [(np.int64(1), np.int64(2))]``."""
+    from opswh.quality import QualityGateError, validate_stage
+
+    suite = {
+        "name": "pair_test",
+        "meta": {"stage": "marts", "table": "marts.fct_kpi_daily", "partition_column": "date_day"},
+        "expectations": [
+            {
+                "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                "kwargs": {"column_A": "dau", "column_B": "paying_users", "or_equal": True},
+                "meta": {"severity": "critical", "notes": "a paying user is an active user"},
+            },
+            {
+                "type": "expect_table_row_count_to_equal",
+                "kwargs": {"value": 2},
+                "meta": {"severity": "warning", "notes": "KPI rows that day"},
+            },
+        ],
+    }
+    paths = Paths(tmp_path)
+    paths.warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_kpi_daily as select date '2026-09-03' as date_day, 1 as dau, 2 as paying_users"
+        )
+    with pytest.raises(QualityGateError) as failed:
+        validate_stage(paths, "marts", [date(2026, 9, 3)], "pair-run", suites=[suite])
+    message = str(failed.value)
+    assert "pair_test 2026-09-03" in message
+    assert "1 rows with dau below paying_users (a paying user is an active user), e.g. dau=1, paying_users=2" in message
+    assert "np." not in message
+    saved = json.loads(next((paths.gx_dir / "results").glob("pair-run/marts/_report.json")).read_text())
+    assert [f["observed"] for f in saved["findings"] if f["severity"] == "warning"] == ["1 KPI rows that day"]
+
+
 def test_quality_gate_builds_data_docs(tmp_path) -> None:
     from opswh.quality import validate_stage
 

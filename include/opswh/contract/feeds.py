@@ -34,6 +34,7 @@ _MONEY = "DECIMAL(18,2)"
 FEEDS: tuple[Feed, ...] = (
     Feed(
         name="channel_catalog",
+        needed_by="dim_channels; attribution (only catalogued utm_source values are channels)",
         source="channels",
         format="csv",
         snapshot=True,
@@ -57,6 +58,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="ad_spend",
+        needed_by="spend, impressions, clicks, CTR, CPC, CPM, CPA, CAC, ROAS and ROI in fct_channel_daily, cohort spend and payback in fct_channel_payback, spend, CAC and ROAS D7 in fct_kpi_daily",
         rate_date="stat_date",
         source="channels",
         format="csv",
@@ -78,6 +80,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="registrations",
+        needed_by="registration records (without them users arrive at their first identify call, event or order), the registration's touch fields",
         source="users",
         format="jsonl",
         description="One record per registered user, with first- and last-touch attribution as "
@@ -113,6 +116,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="profile_updates",
+        needed_by="accounts flagged as internal after they registered",
         source="users",
         format="jsonl",
         description="Profile change records: the new values of a user's mutable attributes.",
@@ -127,6 +131,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="events",
+        needed_by="activity beyond order days (DAU/WAU/MAU, retention, lifecycle, user states), attribution from tagged visits, funnels, content, campaign participation, points",
         source="events",
         format="jsonl",
         description="App events as the tracking SDK delivers them, in the partition of the day "
@@ -167,6 +172,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="orders",
+        needed_by="orders, GMV, net and platform revenue, paying users, LTV, RFM segments, activity on order days",
         rate_date="placed_at",
         source="orders",
         format="csv",
@@ -197,6 +203,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="order_items",
+        needed_by="order lines (SKUs, quantities)",
         source="orders",
         format="csv",
         description="Order lines, delivered with the order's placement.",
@@ -212,6 +219,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="payments",
+        needed_by="paid orders, paying users and the payment reconciliation",
         rate_date="paid_at",
         source="orders",
         format="csv",
@@ -229,6 +237,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="refunds",
+        needed_by="refunds, net revenue and refunded fees",
         rate_date="refunded_at",
         source="orders",
         format="csv",
@@ -257,6 +266,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="memberships",
+        needed_by="fct_membership_mrr and membership revenue",
         source="orders",
         format="jsonl",
         description="Membership billing events: subscribe, renew, upgrade, downgrade, cancel.",
@@ -279,6 +289,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="merchant_billing",
+        needed_by="advertising and value-added services revenue in fct_revenue_daily",
         rate_date="billed_date",
         source="orders",
         format="csv",
@@ -295,6 +306,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="merchants",
+        needed_by="dim_merchants and fct_merchant_monthly",
         source="reference",
         format="csv",
         snapshot=True,
@@ -311,6 +323,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="campaigns",
+        needed_by="fct_campaign_performance",
         source="reference",
         format="csv",
         snapshot=True,
@@ -338,6 +351,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="campaign_assignments",
+        needed_by="the treated and held-out groups of fct_campaign_performance",
         source="reference",
         format="csv",
         description="Which eligible users a campaign treats and which it holds out, landed on "
@@ -352,6 +366,7 @@ FEEDS: tuple[Feed, ...] = (
     ),
     Feed(
         name="content_items",
+        needed_by="fct_content_daily and fct_hot_topics",
         source="reference",
         format="jsonl",
         description="Content published that day: user posts (UGC) and professional posts (PGC).",

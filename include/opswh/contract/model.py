@@ -61,6 +61,8 @@ class Feed:
     snapshot: bool = False
     # the column whose reporting day picks the exchange rate of the row's `currency` column
     rate_date: str | None = None
+    # what needs the feed: a deployment without it (configuration absent_feeds) gets NULL there
+    needed_by: str = ""
 
     @property
     def column_names(self) -> list[str]:

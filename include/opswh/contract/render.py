@@ -26,6 +26,8 @@ def render_markdown() -> str:
             out.append(f"#### `{feed.name}` ({feed.format}, {kind})\n")
             out.append(feed.description + "\n")
             out.append(f"Key: {', '.join(f'`{k}`' for k in feed.key)}.\n")
+            if feed.needed_by:
+                out.append(f"Needed by (NULL there when the feed is declared absent): {feed.needed_by}.\n")
             out.append("| column | type | rules | description |")
             out.append("|---|---|---|---|")
             for c in feed.columns:
@@ -50,6 +52,7 @@ def render_dbt_sources(source: str) -> str:
         tables.append(
             {
                 "name": feed.name,
+                "meta": {"needed_by": feed.needed_by},
                 "description": f"{feed.description} Landed by opswh.ingest; one row per landed record of a partition "
                 f"(`_dt`), with lineage columns. Generated from opswh.contract.",
                 "columns": cols

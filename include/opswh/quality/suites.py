@@ -60,10 +60,14 @@ def volume_band(meta: dict, cfg: Config) -> dict | None:
 
 
 def parameters(con: duckdb.DuckDBPyConnection, meta: dict, d: date, cfg: Config) -> dict:
-    """Suite parameters for day ``d``: the volume band learned from the previous days."""
+    """Suite parameters for day ``d``: the feeds this deployment has (``present_feeds``) and the volume
+    band learned from the previous days (``volume_min``, ``volume_max``)."""
+    from opswh import contract
+
+    present = {"present_feeds": len([f for f in contract.FEEDS if f.name not in cfg.absent_feeds])}
     band = volume_band(meta, cfg)
     if band is None:
-        return {}
+        return present
     column = ident(meta["partition_column"])
     rows = con.execute(
         f"select count(*) from {meta['table']} where {column} >= ?::date - ?::integer and {column} < ?::date "
@@ -71,6 +75,6 @@ def parameters(con: duckdb.DuckDBPyConnection, meta: dict, d: date, cfg: Config)
         [d, band["lookback_days"], d],
     ).fetchall()
     if len(rows) < band["min_history"]:
-        return {"volume_min": 0, "volume_max": 10**15}  # not enough history to learn a band yet
+        return {**present, "volume_min": 0, "volume_max": 10**15}  # not enough history to learn a band yet
     median = sorted(r[0] for r in rows)[len(rows) // 2]
-    return {"volume_min": int(median * band["low"]), "volume_max": int(median * band["high"]) + 1}
+    return {**present, "volume_min": int(median * band["low"]), "volume_max": int(median * band["high"]) + 1}

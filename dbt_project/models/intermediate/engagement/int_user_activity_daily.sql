@@ -59,8 +59,10 @@ final as (
     from activities
     inner join users on activities.user_id = users.user_id
     {% if is_incremental() %}
-        where activities.activity_date >= (
-            select {{ dbt.dateadd('day', -var('lookback_days'), 'max(activity_date)') }} from {{ this }}
+        -- everything while this holds no rows (a history whose first builds had no activity)
+        where activities.activity_date >= coalesce(
+            (select {{ dbt.dateadd('day', -var('lookback_days'), 'max(activity_date)') }} from {{ this }}),
+            cast('1900-01-01' as date)
         )
     {% endif %}
     group by activities.user_id, activities.activity_date

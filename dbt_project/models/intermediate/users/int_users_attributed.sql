@@ -110,7 +110,7 @@ arrivals as (
     union all
     select
         order_sightings.user_id,
-        null as device_id,
+        order_sightings.user_id as device_id,  -- the contract's fallback: the user is the device
         'unknown' as platform,
         null as region,
         null as first_touch_source,

@@ -77,7 +77,7 @@ cumulative as (
         spine.month_start,
         spine.days_since_registration,
         spine.cohort_users,
-        cast(coalesce(cohort_spend.cohort_spend, 0) as decimal(18, 2)) as cohort_spend,
+        {{ needs('ad_spend', 'cast(coalesce(cohort_spend.cohort_spend, 0) as decimal(18, 2))') }} as cohort_spend,
         cast(sum(coalesce(revenue_by_day.platform_revenue, 0)) over (
             partition by spine.channel, spine.month_start order by spine.days_since_registration
         ) as decimal(18, 2)) as cumulative_platform_revenue,

@@ -92,7 +92,7 @@ daily as (
         cast(coalesce(revenue.platform_revenue, 0) as decimal(18, 2)) as platform_revenue,
         revenue.arpu,
         revenue.arppu,
-        cast(coalesce(acquisition.spend, 0) as decimal(18, 2)) as spend,
+        {{ needs('ad_spend', 'cast(coalesce(acquisition.spend, 0) as decimal(18, 2))') }} as spend,
         cast(coalesce(acquisition.new_paying_users, 0) as bigint) as new_paying_users,
         cast(acquisition.spend / nullif(acquisition.new_paying_users, 0) as decimal(18, 4)) as cac,
         cast(d7_cohort_acquisition.revenue_d7 / nullif(d7_cohort_acquisition.spend, 0) as double) as roas_d7,

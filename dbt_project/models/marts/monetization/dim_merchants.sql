@@ -1,5 +1,6 @@
 -- One row per merchant (or creator selling on the platform), with its first and last paid order
--- and lifetime figures.
+-- and lifetime figures. A shop that sells on its own account (orders without a merchant) is the
+-- merchant `self`.
 with merchants as (
 
     select * from {{ ref('stg_reference__merchants') }}
@@ -27,6 +28,31 @@ merchant_orders as (
 
 ),
 
+known as (
+
+    select
+        merchant_id,
+        merchant_name,
+        category,
+        commission_rate,
+        is_creator,
+        joined_date
+    from merchants
+    union all
+    select
+        'self' as merchant_id,
+        'The shop itself (single seller)' as merchant_name,
+        'all' as category,
+        cast(0 as decimal(6, 4)) as commission_rate,
+        false as is_creator,
+        cast(null as date) as joined_date
+    where exists (
+        select 1 from orders
+        where orders.merchant_id = 'self'
+    )
+
+),
+
 final as (
 
     select
@@ -41,7 +67,7 @@ final as (
         merchants.joined_date,
         merchant_orders.first_order_date,
         merchant_orders.last_order_date
-    from merchants
+    from known as merchants
     left join merchant_orders on merchants.merchant_id = merchant_orders.merchant_id
 
 )

@@ -220,9 +220,9 @@ amounts as (
         cast(combined.gmv - combined.discount - combined.refunds as decimal(18, 2)) as net_revenue,
         cast(combined.commission as decimal(18, 2)) as commission,
         cast(combined.transaction_fee as decimal(18, 2)) as transaction_fee,
-        cast(combined.advertising as decimal(18, 2)) as advertising,
-        cast(combined.value_added_services as decimal(18, 2)) as value_added_services,
-        cast(combined.membership as decimal(18, 2)) as membership,
+        {{ needs('merchant_billing', 'cast(combined.advertising as decimal(18, 2))') }} as advertising,
+        {{ needs('merchant_billing', 'cast(combined.value_added_services as decimal(18, 2))') }} as value_added_services,
+        {{ needs('memberships', 'cast(combined.membership as decimal(18, 2))') }} as membership,
         cast(combined.fee_refunds as decimal(18, 2)) as fee_refunds,
         cast({{ platform_revenue(
             'combined.commission', 'combined.transaction_fee', 'combined.advertising', 'combined.value_added_services',

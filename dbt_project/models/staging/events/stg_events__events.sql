@@ -20,7 +20,8 @@ with landed as (
     {% if is_incremental() %}
         where _dt in (
             select distinct _dt from {{ source('events', 'events') }}
-            where _loaded_at > (select max(loaded_at) from {{ this }})
+            -- every partition while this holds no rows (the first builds had no events)
+            where _loaded_at > coalesce((select max(loaded_at) from {{ this }}), cast('1900-01-01' as timestamp))
         )
     {% endif %}
 

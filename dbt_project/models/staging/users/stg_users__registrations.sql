@@ -18,7 +18,7 @@ final as (
 
     select
         user_id,
-        device_id,
+        coalesce(device_id, user_id) as device_id,  -- the contract's fallback: the user is the device
         {{ normalised_platform('platform') }} as platform,
         region,
         nickname,
