@@ -16,8 +16,23 @@ def simulate(
     root: Path, days: int = 3, scale: str | int = "small", faults: list[str] | None = None, seed: int = 1, **kw
 ) -> Paths:
     paths = Paths(root)
-    Simulator(paths.landing, START, days, scale, seed=seed, **kw).run()
+    Simulator(paths.landing, START, days, scale, seed=seed, exports=paths.exports, **kw).run()
     if faults:
         inject(paths.landing, START, days, faults)
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return paths
+
+
+def publish_days(paths: Paths, start: date, end: date, run_id: str = "test") -> dict:
+    """The pipeline's stages for start..end, without Airflow: load, validate raw, build, validate marts, publish."""
+    from opswh import contract
+    from opswh.days import DayRange
+    from opswh.pipeline import dbt_build, load_source, publish, validate
+
+    days = DayRange(start, end)
+    out = {"loads": {s: load_source(paths, s, days, run_id=run_id) for s in contract.SOURCES}}
+    out["raw"] = validate(paths, "raw", days, run_id)
+    out["dbt"] = dbt_build(paths, days)
+    out["marts"] = validate(paths, "marts", days, run_id)
+    out["published"] = publish(paths, days, run_id)
+    return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,7 +26,13 @@ def simulate(
     scale: Annotated[str, typer.Option(help="tiny, small, default, large, or registrations per day.")] = "default",
     faults: Annotated[str | None, typer.Option(help="'all' or a comma list of fault classes.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
-    events_format: Annotated[str, typer.Option(help="Format of the events feed: jsonl, csv or parquet.")] = "jsonl",
+    events_format: Annotated[
+        str,
+        typer.Option(
+            help="Format of the events feed: jsonl, csv or parquet; or segment: a Segment export under "
+            "<data dir>/exports/segment/ for `opswh import --format segment`, instead of the landing's events."
+        ),
+    ] = "jsonl",
 ) -> None:
     """Simulate a platform and land its exports under <data dir>/landing."""
     from opswh.simulate.faults import inject, parse_faults
@@ -36,8 +44,10 @@ def simulate(
         per_day = resolve_scale(scale)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
-    if events_format not in ("jsonl", "csv", "parquet"):
-        raise typer.BadParameter("events format must be jsonl, csv or parquet")
+    if events_format not in ("jsonl", "csv", "parquet", "segment"):
+        raise typer.BadParameter("events format must be jsonl, csv, parquet or segment")
+    if events_format == "segment" and fault_list:
+        raise typer.BadParameter("faults are injected into the landing: not with --events-format segment")
     cfg = load_config()
     paths = cfg.paths
     paths.landing.mkdir(parents=True, exist_ok=True)
@@ -57,6 +67,7 @@ def simulate(
             per_day,
             seed=seed,
             events_format=events_format,
+            exports=paths.exports,
             progress=tick,
             reporting_tz=cfg.reporting_tz,
         )
@@ -65,6 +76,12 @@ def simulate(
         f"Wrote {stats['rows']:,} rows ({stats['events']:,} events) in {stats['seconds']:.1f} s "
         f"({stats['events'] / max(stats['seconds'], 1e-9):,.0f} events/s)."
     )
+    if events_format == "segment":
+        console.print(
+            f"Events written as a Segment export to {paths.exports / 'segment'}; land them with "
+            f"opswh import --format segment --from {paths.exports / 'segment'} --start {first} "
+            f"--end {first + timedelta(days=days - 1)}"
+        )
     if fault_list:
         injected = inject(paths.landing, first, days, fault_list)
         t = Table("fault", "feed", "dt", "expected outcome", "detail", title="Injected faults (landing/_faults.json)")
@@ -118,6 +135,41 @@ def load(
     console.print(t)
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("import")
+def import_command(
+    format_: Annotated[str, typer.Option("--format", help="segment, amplitude, ga4, shopify or mapped.")],
+    from_: Annotated[Path, typer.Option("--from", help="The export: a file, or a folder of its files.")],
+    start: Annotated[
+        str | None, typer.Option(help="First reporting day to land (default: the export's first).")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Last reporting day to land (default: the export's last).")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="The column-mapping file (--format mapped).")] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="Currency of amounts the export gives without one (default: USD).")
+    ] = None,
+) -> None:
+    """Land a real export (Segment, Amplitude, GA4, Shopify, or any file through a mapping) as landing partitions."""
+    from opswh.importers import ImportError_, import_export
+
+    cfg = load_config()
+    first, last = (parse_date(start) if start else None), (parse_date(end) if end else None)
+    try:
+        landed = import_export(cfg.paths, format_, from_, first, last, mapping, currency)
+    except ImportError_ as e:
+        err.print(str(e), style="red", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    t = Table("feed", "rows", title=f"Imported {from_} ({format_}) into {cfg.paths.landing}")
+    for feed, n in landed.rows.items():
+        t.add_row(feed, f"{n:,}")
+    console.print(t)
+    if landed.days:
+        console.print(f"{landed.partitions} partitions, reporting days {landed.days[0]}..{landed.days[1]}.")
+    for note in landed.notes:
+        console.print(note, style="yellow", highlight=False, markup=False, soft_wrap=True)
+    if landed.days:
+        console.print(f"Next: opswh run --start {landed.days[0]} --end {landed.days[1]} --one-run")
 
 
 def _progress(unit: str) -> Progress:

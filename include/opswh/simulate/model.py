@@ -34,6 +34,7 @@ from opswh.simulate.acquisition import Acquisition
 from opswh.simulate.arrays import Columns, dictionary
 from opswh.simulate.commerce import Commerce
 from opswh.simulate.engagement import Engagement
+from opswh.simulate.segment_export import export_events
 from opswh.simulate.world import (
     CAMPAIGN_LIST,
     CATEGORIES,
@@ -80,6 +81,7 @@ class Simulator(Acquisition, Engagement, Commerce):
         scale: str | int = "default",
         seed: int = 7,
         events_format: str = "jsonl",
+        exports: Path | None = None,
         chunk_rows: int = CHUNK_ROWS,
         progress: Callable[[date, dict[str, int]], None] | None = None,
         reporting_tz: str | None = None,
@@ -90,6 +92,10 @@ class Simulator(Acquisition, Engagement, Commerce):
         self.per_day = resolve_scale(scale)
         self.seed = seed
         self.events_format = events_format
+        # "segment": the events go to a Segment export under `exports`, not to the landing
+        if events_format == "segment" and exports is None:
+            raise ValueError("events_format='segment' needs the exports folder")
+        self.exports = exports
         self.chunk_rows = chunk_rows
         self.progress = progress
         # the source systems cut their daily exports at the warehouse's reporting midnight
@@ -98,7 +104,9 @@ class Simulator(Acquisition, Engagement, Commerce):
         self.offset_ms = int(start_local.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
         # epoch ms (UTC) of the local midnight that starts day 0
         self.day0_ms = int(start_local.timestamp() * 1000)
-        self.writer = PartWriter(landing, start, days, events_format, chunk_rows)
+        self.writer = PartWriter(
+            landing, start, days, "jsonl" if events_format == "segment" else events_format, chunk_rows
+        )
         self.users = Columns(
             reg_day=np.int32,
             reg_ms=np.int64,
@@ -184,6 +192,8 @@ class Simulator(Acquisition, Engagement, Commerce):
             finished = True
         finally:
             self.writer.close(wait=finished)
+        if self.events_format == "segment":
+            export_events(self.landing, self.exports, self.start, self.days)
         self.stats["seconds"] = round(time.perf_counter() - t0, 3)
         self.truth["campaigns"] = {
             c.campaign_id: {
