@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from opswh import config
 from opswh.cli.app import app, console, err, load_config
 
 QUERY_ROWS_SHOWN = 200
@@ -118,7 +119,7 @@ def query(
     try:
         cols, rows = run_query(paths.published, sql)
     except QueryError as e:
-        err.print(f"[red]{e}[/]", highlight=False, markup=False)
+        err.print(str(e), style="red", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if format_ == "csv":
         buf = io.StringIO()
@@ -152,6 +153,7 @@ def print_report(paths) -> None:
 
     from opswh.cli import report
 
+    currency = config.load(paths.root).reporting_currency
     with duckdb.connect(str(paths.published), read_only=True) as con:
-        for table in (report.kpi_table(con), report.channel_table(con), report.campaign_table(con)):
+        for table in (report.kpi_table(con, currency), report.channel_table(con), report.campaign_table(con)):
             console.print(table)

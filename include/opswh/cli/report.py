@@ -68,8 +68,9 @@ def _change(now: int | None, before: int | None) -> str:
     return f" ({(now - before) / before:+.0%})"
 
 
-def kpi_table(con: duckdb.DuckDBPyConnection, days: int = 7) -> Table:
-    """The last ``days`` rows of the KPI page, DAU with its week-over-week change."""
+def kpi_table(con: duckdb.DuckDBPyConnection, currency: str, days: int = 7) -> Table:
+    """The last ``days`` rows of the KPI page (amounts in ``currency``, the reporting currency), DAU with
+    its week-over-week change."""
     rows = con.execute(KPI_SQL, [days]).fetchall()
     t = Table(
         "day",
@@ -82,7 +83,7 @@ def kpi_table(con: duckdb.DuckDBPyConnection, days: int = 7) -> Table:
         "CAC",
         "ROAS D7",
         "D1 ret.",
-        title="KPIs (CNY)",
+        title=f"KPIs ({currency})",
         box=box.SIMPLE_HEAD,
     )
     for column in t.columns:
@@ -135,7 +136,13 @@ def campaign_table(con: duckdb.DuckDBPyConnection) -> Table:
         title="Campaigns",
         box=box.SIMPLE_HEAD,
     )
-    for cid, has_holdout, treated, held, per_treated, per_held, cost in con.execute(CAMPAIGN_SQL).fetchall():
+    rows = con.execute(CAMPAIGN_SQL).fetchall()
+    if not rows:
+        available = con.execute("select bool_and(is_available) from dim_feeds where feed = 'campaigns'").fetchone()[0]
+        t.caption = (
+            "no campaigns in the period" if available else "not available: this deployment has no campaigns feed"
+        )
+    for cid, has_holdout, treated, held, per_treated, per_held, cost in rows:
         lift = (per_treated - per_held) / per_held if has_holdout and per_held else None
         t.add_row(
             cid,
