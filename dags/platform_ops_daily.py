@@ -3,7 +3,8 @@
 
 The daily pipeline of the Platform Ops Warehouse: one run = one reporting day (the
 configuration's `reporting_tz`, default Asia/Shanghai), or a range of days when triggered with
-conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` (a history load in one run).
+conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` (a history load in one run); with
+`"full_refresh": true` in conf, dbt rebuilds every model from scratch.
 
 wait for the landing markers -> load raw (per source) -> validate raw (Great Expectations)
 -> dbt source freshness + dbt build -> validate marts (Great Expectations) -> publish -> summary
@@ -66,7 +67,7 @@ def platform_ops_daily() -> None:
         dag_run = context["dag_run"]
         paths = _paths()
         r = day_range(context.get("data_interval_start"), context.get("data_interval_end"), dag_run.conf, paths)
-        return {**r.as_dict(), "run_id": dag_run.run_id}
+        return {**r.as_dict(), "run_id": dag_run.run_id, "full_refresh": bool((dag_run.conf or {}).get("full_refresh"))}
 
     @task.sensor(poke_interval=30, timeout=CONFIG.landing_timeout_s, mode="reschedule")
     def wait_for_landing(r: dict):
@@ -102,7 +103,7 @@ def platform_ops_daily() -> None:
         """dbt source freshness, then dbt build of staging, intermediate and marts."""
         from opswh.pipeline import dbt_build as build
 
-        return build(_paths(), _days(r))
+        return build(_paths(), _days(r), full_refresh=r.get("full_refresh", False), run_id=r["run_id"])
 
     @task(pool=WRITER_POOL)
     @fail_fast

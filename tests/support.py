@@ -32,7 +32,21 @@ def publish_days(paths: Paths, start: date, end: date, run_id: str = "test") -> 
     days = DayRange(start, end)
     out = {"loads": {s: load_source(paths, s, days, run_id=run_id) for s in contract.SOURCES}}
     out["raw"] = validate(paths, "raw", days, run_id)
-    out["dbt"] = dbt_build(paths, days)
+    out["dbt"] = dbt_build(paths, days, run_id=run_id)
     out["marts"] = validate(paths, "marts", days, run_id)
     out["published"] = publish(paths, days, run_id)
     return out
+
+
+def mart_digests(paths: Paths) -> dict[str, tuple]:
+    """Every published mart's row count and an order-independent digest of its rows (not the
+    publication's own `_snapshot` record, which names the run)."""
+    import duckdb
+
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        tables = con.execute("select table_name from information_schema.tables where table_catalog = 'marts'")
+        return {
+            t: con.execute(f"select count(*), sum(hash(m::varchar)) from marts.{t} as m").fetchall()[0]
+            for (t,) in tables.fetchall()
+            if not t.startswith("_")
+        }

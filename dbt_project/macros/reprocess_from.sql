@@ -1,20 +1,38 @@
-{#- The first reporting day an incremental run of a daily mart rebuilds: the newest day it holds
-    less `lookback_days` (late events, restated spend) and `window_days` (how long a row's
-    numbers keep moving, e.g. 30 for D30 revenue), or earlier when the past rows of some users
-    must change: accounts found since to be test accounts (a profile update) and, with
-    `user_orders=true` for marts that attach an order's later changes to the order's cohort,
-    users whose orders changed or were refunded since. The run then rebuilds from the earliest
-    registration day among those users. With `changed_orders=true`, for marts that count an
-    order on the day it was placed, it also rebuilds from the earliest placement day of the
-    orders that changed since (a late payment or cancellation). A model calling it declares the
-    staging models it reads with a `-- depends_on:` comment. While the mart holds no rows (a
-    history whose first builds had no orders), it rebuilds everything. -#}
+{#- The first day the loads since the last successful build may have changed
+    (stg_loader__changes); NULL when nothing was loaded since. A model calling it declares
+    `-- depends_on: {{ ref('stg_loader__changes') }}`. -#}
+{% macro changed_from() -%}
+    (select changes.changed_from from {{ ref('stg_loader__changes') }} as changes)
+{%- endmacro %}
+
+{#- The first day an incremental run of a daily model rebuilds, by its date column: the earliest
+    day whose inputs changed since the last build (`changed_from`, whatever order days were loaded
+    in), with the newest day it holds less `lookback_days` and `window_days` as a floor; everything
+    while it holds no rows (a history whose first builds had no orders). -#}
+{% macro incremental_floor(date_column='date_day', window_days=0) -%}
+    case
+        when (select max({{ date_column }}) from {{ this }}) is null then cast('1900-01-01' as date)
+        else least(
+            (select {{ dbt.dateadd('day', -(var('lookback_days') + window_days), 'max(' ~ date_column ~ ')') }} from {{ this }}),
+            {{ changed_from() }}
+        )
+    end
+{%- endmacro %}
+
+{#- The first reporting day an incremental run of a daily mart rebuilds: its `incremental_floor`
+    (`window_days` is how long a row's numbers keep moving, e.g. 30 for D30 revenue), or earlier
+    when the past rows of some users must change: accounts found since to be test accounts (a
+    profile update) and, with `user_orders=true` for marts that attach an order's later changes
+    to the order's cohort, users whose orders changed or were refunded since. The run then
+    rebuilds from the earliest registration day among those users. With `changed_orders=true`,
+    for marts that count an order on the day it was placed, it also rebuilds from the earliest
+    placement day of the orders that changed since (a late payment or cancellation). "Since" is
+    the `incremental_floor` without the window. A model calling it declares the staging models it
+    reads, and stg_loader__changes, with `-- depends_on:` comments. -#}
 {% macro reprocess_from(window_days=0, user_orders=false, changed_orders=false) -%}
-    {%- set since -%}
-        (select {{ dbt.dateadd('day', -var('lookback_days'), 'max(date_day)') }} from {{ this }})
-    {%- endset -%}
-    coalesce(least(
-        (select {{ dbt.dateadd('day', -(var('lookback_days') + window_days), 'max(date_day)') }} from {{ this }}),
+    {%- set since = incremental_floor() -%}
+    least(
+        {{ incremental_floor(window_days=window_days) }},
         coalesce(
             (
                 select min(registrations.registered_date)
@@ -36,7 +54,7 @@
                     {%- endif %}
                 )
             ),
-            (select max(date_day) from {{ this }})
+            cast('9999-12-31' as date)
         )
         {%- if changed_orders %},
             coalesce(
@@ -45,8 +63,8 @@
                     from {{ ref('stg_orders__orders') }} as orders
                     where {{ reporting_date('orders.updated_at') }} >= {{ since }}
                 ),
-                (select max(date_day) from {{ this }})
+                cast('9999-12-31' as date)
             )
         {%- endif %}
-    ), cast('1900-01-01' as date))
+    )
 {%- endmacro %}

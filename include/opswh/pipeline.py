@@ -92,11 +92,17 @@ def load_source(
     return {**totals, "warnings": warnings[:20]}
 
 
-def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False) -> dict:
-    """``dbt source freshness`` then ``dbt build`` (seeds, models, tests) for the range, in one process."""
+def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: str = "manual") -> dict:
+    """``dbt source freshness`` then ``dbt build`` (seeds, models, tests) in one process; then record the
+    build and the reporting days it changed (``opswh.builds``)."""
+    import duckdb
+
+    from opswh import builds
     from opswh.dbt_runner import run_dbt
 
     t = time.perf_counter()
+    with duckdb.connect(str(paths.warehouse)) as con:
+        builds.ensure(con)
     absent = [f"source:{f.source}.{f.name}" for f in contract.FEEDS if f not in present_feeds(paths)]
     freshness = run_dbt(paths, ["source", "freshness", *(["--exclude", *absent] if absent else [])], check=False)
     # Unit tests are hand-computed for the project's default vars: they run in CI (make test), not in a
@@ -104,12 +110,16 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False) -> dict:
     args = ["build", "--exclude", "resource_type:source", "test_type:unit"] + (
         ["--full-refresh"] if full_refresh else []
     )
-    # Incremental models find their window from the data (lookback_days before the newest loaded
-    # day), so the run's days are not passed: the vars stay the same from run to run, and dbt's
-    # partial parsing keeps its cache.
+    # Incremental models find the days to rebuild from the data (stg_loader__changes: the loads since
+    # the last successful build), so the run's days are not passed: the vars stay the same from run to
+    # run, and dbt's partial parsing keeps its cache.
     run_dbt(paths, args)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        changed = builds.record(con, run_id)
     return {
         "seconds": round(time.perf_counter() - t, 1),
+        "full_refresh": full_refresh,
+        "changed_days": str(changed) if changed else None,
         "freshness_ok": freshness.success,
         "freshness_failures": freshness.failures[:10],
     }
@@ -119,11 +129,24 @@ def validate(paths: Paths, stage: str, days: DayRange, run_id: str) -> dict:
     """Run the Great Expectations suites of a stage; raises QualityGateError on a critical failure."""
     from opswh.quality import validate_stage
 
-    report = validate_stage(paths, stage, days.days, run_id)
+    checked = days.days
+    if stage == "marts":  # every day the build changed, not only the run's own
+        import duckdb
+
+        from opswh import builds
+
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            checked = builds.days_to_check(days, builds.changed_days(con, run_id))
+    report = validate_stage(paths, stage, checked, run_id)
     print(f"GX Data Docs: {report.data_docs}")
     for finding in report.warnings:
         print(f"warning: {finding}")
-    return {"validated": report.validated, "warnings": [str(f) for f in report.warnings], "data_docs": report.data_docs}
+    return {
+        "days_checked": str(DayRange(checked[0], checked[-1])),
+        "validated": report.validated,
+        "warnings": [str(f) for f in report.warnings],
+        "data_docs": report.data_docs,
+    }
 
 
 def publish(paths: Paths, days: DayRange, run_id: str) -> dict:

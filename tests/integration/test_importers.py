@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from opswh import contract
 from opswh.cli.app import app
 from opswh.paths import Paths
-from tests.support import START, publish_days, simulate
+from tests.support import START, mart_digests, publish_days, simulate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 EVENT_FEEDS = {"events", "orders", "order_items", "payments", "refunds"}
@@ -215,18 +215,6 @@ def test_the_simulator_through_the_segment_importer_publishes_the_same_marts(tmp
             )
             assert "the export holds no orders: orders not landed" in out
         publish_days(paths, first, last)
-        published[route] = _mart_digests(paths)
+        published[route] = mart_digests(paths)
     assert len(published["landing"]) >= 22
     assert published["segment"] == published["landing"]
-
-
-def _mart_digests(paths: Paths) -> dict[str, tuple]:
-    """Every published mart's row count and an order-independent digest of its rows (not the
-    publication's own `_snapshot` record, which names the run)."""
-    with duckdb.connect(str(paths.published), read_only=True) as con:
-        tables = con.execute("select table_name from information_schema.tables where table_catalog = 'marts'")
-        return {
-            t: con.execute(f"select count(*), sum(hash(m::varchar)) from marts.{t} as m").fetchall()[0]
-            for (t,) in tables.fetchall()
-            if not t.startswith("_")
-        }

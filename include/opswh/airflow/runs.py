@@ -16,26 +16,27 @@ def run_after(end: date, tz: str) -> datetime:
     return (datetime(end.year, end.month, end.day, tzinfo=ZoneInfo(tz)) + timedelta(days=1)).astimezone(UTC)
 
 
-def trigger_ranges(airflow: Airflow, ranges: list[tuple[date, date]]) -> list[str]:
-    """One manual run per (start, end), queued in that order."""
+def trigger_ranges(airflow: Airflow, ranges: list[tuple[date, date]], full_refresh: bool = False) -> list[str]:
+    """One manual run per (start, end), queued in that order; with ``full_refresh``, the first run's dbt
+    build rebuilds every model from scratch."""
     stamp = int(time.time())
     out = []
-    for start, end in ranges:
+    for i, (start, end) in enumerate(ranges):
         kind = "range" if start != end else "day"
         run_id = f"opswh_{kind}__{start}" + (f"_{end}" if start != end else "") + f"__{stamp}"
-        conf = {"start": str(start), "end": str(end)}
+        conf = {"start": str(start), "end": str(end), **({"full_refresh": True} if full_refresh and i == 0 else {})}
         out.append(airflow.trigger(run_id, conf, run_after(end, airflow.cfg.reporting_tz)))
     return out
 
 
-def trigger_range(airflow: Airflow, start: date, end: date) -> str:
+def trigger_range(airflow: Airflow, start: date, end: date, full_refresh: bool = False) -> str:
     """One run covering start..end (a history load)."""
-    return trigger_ranges(airflow, [(start, end)])[0]
+    return trigger_ranges(airflow, [(start, end)], full_refresh)[0]
 
 
-def trigger_days(airflow: Airflow, start: date, end: date) -> list[str]:
+def trigger_days(airflow: Airflow, start: date, end: date, full_refresh: bool = False) -> list[str]:
     """One run per reporting day, queued in day order."""
-    return trigger_ranges(airflow, [(d, d) for d in date_range(start, end)])
+    return trigger_ranges(airflow, [(d, d) for d in date_range(start, end)], full_refresh)
 
 
 def failure_cause(airflow: Airflow, run: RunState) -> list[str]:

@@ -57,10 +57,17 @@ def status(limit: Annotated[int, typer.Option(help="How many runs to list.")] = 
     if found is None:
         console.print(f"No Airflow runs to show ({cfg.api_url} does not answer and no local metadata DB).")
     else:
-        t = Table("run", "type", "state", "started", "ended", title="platform_ops_daily runs")
+        t = Table("run", "type", "state", "started", "ended", "days changed", title="platform_ops_daily runs")
         for r in found:
             color = {"success": "green", "failed": "red", "running": "yellow"}.get(r.state, "white")
-            t.add_row(r.run_id, r.run_type, f"[{color}]{r.state}[/]", (r.start or "")[:19], (r.end or "")[:19])
+            t.add_row(
+                r.run_id,
+                r.run_type,
+                f"[{color}]{r.state}[/]",
+                (r.start or "")[:19],
+                (r.end or "")[:19],
+                _changed_days(paths, r.run_id),
+            )
         console.print(t)
     meta = snapshot_meta(paths.published)
     if meta is None:
@@ -75,6 +82,16 @@ def status(limit: Annotated[int, typer.Option(help="How many runs to list.")] = 
             t.add_row(name, f"{n:,}")
         console.print(t)
     _print_findings(paths)
+
+
+def _changed_days(paths, run_id: str) -> str:
+    """The reporting days the run's build changed, from its run summary (empty before it has one)."""
+    from opswh.paths import safe_name
+
+    for summary in paths.runs.glob(f"*_{safe_name(run_id)}.json"):
+        built = json.loads(summary.read_text()).get("dbt") or {}
+        return built.get("changed_days") or ("none" if built else "")
+    return ""
 
 
 def _print_findings(paths) -> None:

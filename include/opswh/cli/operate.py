@@ -261,6 +261,9 @@ def run(
         bool, typer.Option("--wait", help="Trigger even if partitions are missing: the runs wait for them.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the runs.")] = 3600,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every dbt model from scratch (in the first run).")
+    ] = False,
 ) -> None:
     """Run platform_ops_daily for those days through Airflow's scheduler: a run per day, or one range run."""
     from opswh.airflow import runs
@@ -288,10 +291,10 @@ def run(
     with airflow_session(cfg) as airflow:
         airflow.set_paused(False)
         if one_run:
-            run_ids = [runs.trigger_range(airflow, first, last)]
+            run_ids = [runs.trigger_range(airflow, first, last, full_refresh)]
             console.print(f"Triggered one run for {first}..{last}: {run_ids[0]}")
         else:
-            run_ids = runs.trigger_days(airflow, first, last)
+            run_ids = runs.trigger_days(airflow, first, last, full_refresh)
             console.print(f"Triggered {len(run_ids)} daily run(s) {first}..{last}")
         result = watch(airflow, set(run_ids), len(run_ids), timeout)
         if report_failures(airflow, result):

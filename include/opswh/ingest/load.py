@@ -117,6 +117,7 @@ def load_partition(
             started,
             cfg.max_reject_share if max_reject_share is None else max_reject_share,
             cfg.min_rejects if min_rejects is None else min_rejects,
+            cfg.reporting_tz,
         )
     except BaseException as e:
         shutil.rmtree(partition / f"_load_id={load_id}", ignore_errors=True)
@@ -309,6 +310,7 @@ def _commit_load(
     started: datetime,
     max_reject_share: float,
     min_rejects: int,
+    bounds_tz: str,
 ) -> None:
     """One transaction: the partition's rejects, its files in ``raw.raw_files``, the view, the load log."""
     con.execute("begin transaction")
@@ -328,11 +330,12 @@ def _commit_load(
         if result.duplicate_keys:
             result.warnings.append(f"{result.duplicate_keys} rows repeat a key ({keys}); staging keeps one")
         _check_counts(result, max_reject_share, min_rejects, con)
+        earliest = _earliest_day(con, feed, dt, [s.good_path for s in kept], bounds_tz)
         raw_layer.swap_files(con, feed, dt, result.load_id, [(s.good_path, s.good, not s.kept_as_landed) for s in kept])
         con.execute(
             "insert into raw.load_log (load_id, feed, _dt, status, landed, loaded, rejected, deduplicated, "
-            "duplicate_keys, files, duplicate_files, extra_columns, message, started_at, finished_at, run_id) "
-            "values (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "duplicate_keys, files, duplicate_files, extra_columns, message, started_at, finished_at, run_id, "
+            "earliest_day) values (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 result.load_id,
                 feed.name,
@@ -349,12 +352,36 @@ def _commit_load(
                 started,
                 _utcnow(),
                 result.run_id,
+                earliest,
             ],
         )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def _earliest_day(
+    con: duckdb.DuckDBPyConnection, feed: contract.Feed, dt: date, new_files: list[Path], tz: str
+) -> date:
+    """The earliest reporting day a load may change, for the incremental models (``changed_from`` in
+    dbt): the partition's day, and the reporting day of every time stamp and date of the rows it
+    brings and of the rows it replaces (a late event, an order placed days ago and changed today, a
+    restated delivery). A snapshot feed describes the present: its day."""
+    stamps = [c for c in feed.columns if c.type in ("TIMESTAMP", "DATE")]
+    base = raw_layer.raw_dir(con)
+    old = [
+        base / r[0]
+        for r in con.execute("select path from raw.raw_files where feed = ? and _dt = ?", [feed.name, dt]).fetchall()
+    ]
+    files = [*new_files, *old]
+    if feed.snapshot or not stamps or not files:
+        return dt
+    days = ", ".join(f"min({rules.reporting_day(c, tz)})" for c in stamps)
+    found = con.execute(
+        f"select least({days}) from read_parquet({literal_list(files)}, hive_partitioning = false, union_by_name = true)"
+    ).fetchone()[0]
+    return min(dt, found) if found else dt
 
 
 def _check_counts(

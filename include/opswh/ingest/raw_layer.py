@@ -44,7 +44,8 @@ def load_dir(base: Path, feed: str, dt: date, load_id: str, loaded_at: datetime)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema: a view per feed over its Parquet files, the file list, rejects and the load log."""
+    """Create the raw schema: a view per feed over its Parquet files, the file list, rejects, the load log
+    and the build log."""
     con.execute("create schema if not exists raw")
     con.execute(
         "create table if not exists raw.raw_files "
@@ -60,6 +61,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             rejected bigint, deduplicated bigint, duplicate_keys bigint, files varchar[], duplicate_files varchar[],
             extra_columns varchar[], message varchar, started_at timestamp, finished_at timestamp)""")
     con.execute("alter table raw.load_log add column if not exists run_id varchar")
+    # the earliest reporting day the load may change (NULL in logs from before it was recorded: its _dt)
+    con.execute("alter table raw.load_log add column if not exists earliest_day date")
+    # the successful dbt builds and the newest load each included (opswh.builds; dbt's stg_loader__changes)
+    con.execute(
+        "create table if not exists raw.dbt_builds "
+        "(run_id varchar, built_at timestamp, watermark timestamp, changed_from date, changed_to date)"
+    )
     existing = {
         r[0]
         for r in con.execute(

@@ -41,10 +41,14 @@ class Bounds:
     reporting_currency: str
 
 
-def _rate_day(feed: Feed, tz: str) -> str:
-    c = feed.column(feed.rate_date)
+def reporting_day(c: Column, tz: str) -> str:
+    """SQL of the reporting day (in ``tz``) of a TIMESTAMP (naive UTC) or DATE column's value."""
     q = ident(c.name)
     return f"cast(timezone({literal(tz)}, timezone('UTC', {q})) as date)" if c.type == "TIMESTAMP" else q
+
+
+def _rate_day(feed: Feed, tz: str) -> str:
+    return reporting_day(feed.column(feed.rate_date), tz)
 
 
 def _no_rate(currency: str, day: str) -> str:

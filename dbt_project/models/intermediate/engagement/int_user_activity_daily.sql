@@ -1,9 +1,11 @@
 -- One row per real user and reporting day on which the user was active: at least one event that
 -- counts as activity (every event but those the events mapping gives the role `not_activity`), or an
--- order placed that day (an export may hold orders and no events). Incremental: each run recomputes the trailing `lookback_days`
--- before the newest day it holds, so late events land on the day they happened. Rows of an
+-- order placed that day (an export may hold orders and no events). Incremental: each run recomputes
+-- from the first day whose inputs changed since the last build (late events, days loaded out of
+-- order), and at least the trailing `lookback_days` before the newest day it holds. Rows of an
 -- account flagged as a test account later stay here, but every reader joins int_users_attributed,
 -- which drops it.
+-- depends_on: {{ ref('stg_loader__changes') }}
 {{
     config(
         materialized='incremental',
@@ -59,11 +61,8 @@ final as (
     from activities
     inner join users on activities.user_id = users.user_id
     {% if is_incremental() %}
-        -- everything while this holds no rows (a history whose first builds had no activity)
-        where activities.activity_date >= coalesce(
-            (select {{ dbt.dateadd('day', -var('lookback_days'), 'max(activity_date)') }} from {{ this }}),
-            cast('1900-01-01' as date)
-        )
+        -- from the first day whose inputs changed (everything while this holds no rows)
+        where activities.activity_date >= {{ incremental_floor('activity_date') }}
     {% endif %}
     group by activities.user_id, activities.activity_date
 

@@ -2,11 +2,12 @@
 -- registrations on the registration day by first touch (last-touch beside it); new paying users
 -- on the day of their first paid order; revenue D7 / D30 of the users registered that day, over
 -- their first 7 / 30 days (registration day = day 0). Additive parts sit beside every ratio.
--- Incremental: a run rebuilds the days whose numbers can still change, the trailing
--- `lookback_days` plus the 30 days a D30 window needs, and every day since the registration of
+-- Incremental: a run rebuilds from the first day whose inputs changed since the last build, at
+-- least the days whose numbers can still change (the trailing `lookback_days` plus the 30 days a
+-- D30 window needs), and every day since the registration of
 -- a user whose past changed since the last runs: an account found to be a test account, or an
 -- order changed or refunded later, which moves its cohort's revenue (macro reprocess_from).
--- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}
+-- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}, {{ ref('stg_loader__changes') }}
 -- depends_on: {{ ref('stg_orders__orders') }}, {{ ref('stg_orders__refunds') }}
 {{
     config(

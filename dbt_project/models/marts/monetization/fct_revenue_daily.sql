@@ -6,11 +6,11 @@
 -- made; merchant billing on its billed day; membership charges on the day they occurred.
 -- net revenue = GMV - discounts - refunds; platform revenue = commission + transaction fees +
 -- advertising + value-added services + membership - refunded fees.
--- Incremental: each run rebuilds the trailing `lookback_days` before the newest day it holds,
--- every day since the placement of an order that changed since (a late payment or
+-- Incremental: each run rebuilds from the first day whose inputs changed since the last build,
+-- at least the trailing `lookback_days` before the newest day it holds, every day since the placement of an order that changed since (a late payment or
 -- cancellation), and every day since the registration of an account found to be a test account
 -- since (macro reprocess_from).
--- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}
+-- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}, {{ ref('stg_loader__changes') }}
 -- depends_on: {{ ref('stg_orders__orders') }}
 {{
     config(
