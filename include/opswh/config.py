@@ -57,6 +57,13 @@ def _non_negative_int(value: Any) -> int:
     return n
 
 
+def _positive_int(value: Any) -> int:
+    n = _int(value)
+    if n < 1:
+        raise ValueError("expected a whole number >= 1")
+    return n
+
+
 def _share(value: Any) -> float:
     try:
         x = float(value)
@@ -205,6 +212,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_reject_share", _share, 0.05, "A load fails when it rejects more than this share of its rows ..."),
     Setting("min_rejects", _non_negative_int, 5, "... and more than this many rows."),
     Setting("landing_timeout_s", _non_negative_int, 6 * 3600, "Seconds a run waits for its landing markers."),
+    Setting(
+        "max_run_days",
+        _positive_int,
+        731,
+        "Most reporting days one triggered run may cover (a longer history loads in several runs).",
+    ),
     Setting(
         "gx_volume_lookback_days", _non_negative_int, 7, "GX volume band: partitions before the day it learns from."
     ),

@@ -59,8 +59,12 @@ def run_days(
     data_interval_end: datetime | None,
     conf: dict[str, Any] | None,
     tz: str,
+    max_days: int | None = None,
+    today: date | None = None,
 ) -> DayRange:
-    """The reporting days a run covers: ``conf`` start/end (a history run) or its data interval."""
+    """The reporting days a run covers: ``conf`` start/end (a history run) or its data interval. A
+    triggered range may not end after ``today`` (in ``tz``; a day not yet begun cannot be delivered)
+    nor cover more than ``max_days`` days, so one run never holds the daily schedule up for ever."""
     conf = conf or {}
     if conf.get("start"):
         try:
@@ -70,6 +74,16 @@ def run_days(
             raise DayRangeError(f"conf {conf!r}: start and end must be dates, YYYY-MM-DD") from None
         if end < start:
             raise DayRangeError(f"conf end {end} is before start {start}")
+        today = today or datetime.now(ZoneInfo(tz)).date()
+        if end > today:
+            raise DayRangeError(
+                f"conf end {end} is in the future (today is {today} in {tz}); it cannot be delivered yet"
+            )
+        if max_days is not None and (end - start).days + 1 > max_days:
+            raise DayRangeError(
+                f"conf {start}..{end} covers {(end - start).days + 1} days, more than max_run_days ({max_days}): "
+                "load a long history in several runs, or raise max_run_days on purpose"
+            )
         return DayRange(start, end)
     if data_interval_start is None or data_interval_end is None:
         raise DayRangeError("a run needs a data interval or conf {'start': 'YYYY-MM-DD', 'end': 'YYYY-MM-DD'}")

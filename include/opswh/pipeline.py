@@ -35,7 +35,7 @@ def day_range(
     configured reporting time zone."""
     cfg = config.load(paths.root if paths else None)
     try:
-        return run_days(data_interval_start, data_interval_end, conf, cfg.reporting_tz)
+        return run_days(data_interval_start, data_interval_end, conf, cfg.reporting_tz, cfg.max_run_days)
     except DayRangeError as e:
         raise StageError(str(e)) from None
 

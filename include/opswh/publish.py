@@ -4,7 +4,9 @@ dbt builds into the working warehouse, which only the pipeline opens. Publishing
 table of the ``marts`` schema into a new DuckDB file and swaps it into place with one
 ``os.replace``: BI tools and ``opswh query`` open ``<data dir>/published/marts.duckdb``
 read-only, never hit the writer's lock, and see either the previous snapshot or the new one.
-A reader that has the old file open keeps reading it until it reconnects.
+A reader that has the old file open keeps reading it until it reconnects. The new file and its
+folder are fsynced around the swap, the snapshot is written read-only (0444), and the temporary
+files of publishes that were killed are removed by the next one.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from opswh.ingest.sql import ident, literal
 from opswh.paths import Paths
 
 META_TABLE = "_snapshot"
+TMP_PREFIX = ".marts."
 
 
 def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
     import duckdb
 
     paths.published_dir.mkdir(parents=True, exist_ok=True)
-    tmp = paths.published_dir / f".marts.{os.getpid()}.tmp.duckdb"
+    remove_orphans(paths.published_dir)
+    tmp = paths.published_dir / f"{TMP_PREFIX}{os.getpid()}.tmp.duckdb"
     tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     with duckdb.connect() as con:
@@ -50,8 +54,40 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
         }
         con.execute(f"create table pub.main.{META_TABLE} as select ?::json as meta", [json.dumps(meta)])
         con.execute("detach pub")
+    os.chmod(tmp, 0o444)
+    _fsync(tmp)
     os.replace(tmp, paths.published)
+    _fsync(paths.published_dir)
     return meta
+
+
+def remove_orphans(folder: Path) -> list[Path]:
+    """Remove the temporary files of publishes whose process is gone (killed mid-publish)."""
+    removed = []
+    for path in folder.glob(f"{TMP_PREFIX}*.tmp.duckdb*"):
+        pid = path.name[len(TMP_PREFIX) :].split(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def snapshot_meta(published: Path) -> dict | None:

@@ -115,3 +115,11 @@ def test_the_compose_file_and_env_example_take_settings_by_their_names() -> None
     for text in (compose, example):
         for name in re.findall(r"\b(OPSWH_[A-Z_]+)\b", text):
             assert name in known, f"{name} is not a setting of opswh.config"
+
+
+def test_the_readme_lists_every_setting() -> None:
+    """The configuration table of the README names each setting (a new one must be documented)."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| setting | default | what |") :].split("\n\n")[0]
+    missing = [s.name for s in config.SETTINGS if f"`{s.name}`" not in table]
+    assert not missing, f"README's configuration table does not list {missing}"

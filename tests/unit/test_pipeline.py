@@ -28,11 +28,48 @@ def test_conf_gives_a_history_range_and_is_checked() -> None:
         day_range(None, None, {})
 
 
+def test_a_triggered_range_is_bounded_and_never_ends_in_the_future() -> None:
+    """{"start": "2026-09-09", "end": "2099-12-31"} once held the daily schedule up for ever."""
+    from opswh.days import DayRangeError, run_days
+
+    today = date(2026, 12, 2)
+    assert run_days(None, None, {"start": "2026-12-02"}, "UTC", 731, today).days == [today]
+    with pytest.raises(DayRangeError, match="2099-12-31 is in the future"):
+        run_days(None, None, {"start": "2026-09-09", "end": "2099-12-31"}, "UTC", 731, today)
+    with pytest.raises(DayRangeError, match="covers 732 days, more than max_run_days"):
+        run_days(None, None, {"start": "2024-12-01", "end": "2026-12-02"}, "UTC", 731, today)
+    assert len(run_days(None, None, {"start": "2024-12-02", "end": "2026-12-02"}, "UTC", 731, today).days) == 731
+
+
 def _warehouse_with_marts(paths: Paths, rows: int) -> None:
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(paths.warehouse)) as con:
         con.execute("create schema if not exists marts")
         con.execute("create or replace table marts.fct_kpi_daily as select range::int as dau from range(?)", [rows])
+
+
+def test_publish_writes_a_read_only_snapshot_and_removes_killed_publishes_files(tmp_path) -> None:
+    import os
+    import stat
+    import subprocess
+
+    paths = Paths(tmp_path)
+    _warehouse_with_marts(paths, 3)
+    paths.published_dir.mkdir(parents=True)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process that has exited: its pid names a killed publish
+    orphan = paths.published_dir / f".marts.{gone.pid}.tmp.duckdb"
+    orphan.write_bytes(b"x" * 1000)
+    (paths.published_dir / f".marts.{gone.pid}.tmp.duckdb.wal").write_bytes(b"x")
+    running = paths.published_dir / f".marts.{os.getppid()}.tmp.duckdb"  # a publish still under way
+    running.write_bytes(b"x")
+    publish_snapshot(paths, date(2026, 9, 1), "run-1")
+    assert not orphan.exists() and not orphan.with_name(orphan.name + ".wal").exists()
+    assert running.exists()
+    assert stat.S_IMODE(paths.published.stat().st_mode) == 0o444
+    publish_snapshot(paths, date(2026, 9, 2), "run-2")  # the next swap replaces the read-only file
+    assert snapshot_meta(paths.published)["as_of"] == "2026-09-02"
+    assert sorted(p.name for p in paths.published_dir.iterdir()) == sorted(["marts.duckdb", running.name])
 
 
 def test_publish_swaps_a_complete_snapshot_and_readers_never_see_a_partial_one(tmp_path) -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from opswh.cli.app import app, console, err, load_config, parse_date
 from opswh.config import Config
-from opswh.days import DayRange, date_range
+from opswh.days import DayRange, DayRangeError, date_range, run_days
 
 MISSING_SHOWN = 20
 
@@ -273,6 +273,11 @@ def run(
     first, last = parse_date(start), parse_date(end or start)
     if last < first:
         raise typer.BadParameter("end is before start")
+    try:  # what the DAG would refuse, refused before anything is triggered
+        for a, b in [(first, last)] if one_run else [(last, last)]:
+            run_days(None, None, {"start": str(a), "end": str(b)}, cfg.reporting_tz, cfg.max_run_days)
+    except DayRangeError as e:
+        raise typer.BadParameter(str(e)) from None
     if cfg.airflow_url is None and not wait:  # a remote Airflow's landing folder is not this one
         missing = missing_partitions(cfg.paths, DayRange(first, last))
         if missing:
