@@ -310,7 +310,7 @@ def _commit_load(
     started: datetime,
     max_reject_share: float,
     min_rejects: int,
-    bounds_tz: str,
+    reporting_tz: str,
 ) -> None:
     """One transaction: the partition's rejects, its files in ``raw.raw_files``, the view, the load log."""
     con.execute("begin transaction")
@@ -330,7 +330,7 @@ def _commit_load(
         if result.duplicate_keys:
             result.warnings.append(f"{result.duplicate_keys} rows repeat a key ({keys}); staging keeps one")
         _check_counts(result, max_reject_share, min_rejects, con)
-        earliest = _earliest_day(con, feed, dt, [s.good_path for s in kept], bounds_tz)
+        earliest = _earliest_day(con, feed, dt, [s.good_path for s in kept], reporting_tz)
         raw_layer.swap_files(con, feed, dt, result.load_id, [(s.good_path, s.good, not s.kept_as_landed) for s in kept])
         con.execute(
             "insert into raw.load_log (load_id, feed, _dt, status, landed, loaded, rejected, deduplicated, "
