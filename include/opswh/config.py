@@ -211,6 +211,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lookback_days", _non_negative_int, 3, "Days an incremental dbt build recomputes before its newest day."),
     Setting("max_reject_share", _share, 0.05, "A load fails when it rejects more than this share of its rows ..."),
     Setting("min_rejects", _non_negative_int, 5, "... and more than this many rows."),
+    Setting(
+        "max_line_bytes",
+        _positive_int,
+        16 * 1024 * 1024,
+        "Longest line (CSV row, JSON record) a load reads; a longer one is quarantined.",
+    ),
+    Setting(
+        "max_file_bytes",
+        _positive_int,
+        16 * 1024**3,
+        "Largest landed file a load reads; a larger one is refused (and so its partition).",
+    ),
     Setting("landing_timeout_s", _non_negative_int, 6 * 3600, "Seconds a run waits for its landing markers."),
     Setting(
         "max_run_days",

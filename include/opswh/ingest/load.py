@@ -21,6 +21,7 @@ ids at about 2M rows/s on this machine, its Parquet writer at several times that
 
 from __future__ import annotations
 
+import csv
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -33,9 +34,9 @@ import duckdb
 
 from opswh import config, contract
 from opswh.days import FUTURE_SKEW, day_bounds_utc
-from opswh.ingest import parsers, raw_layer, rules
+from opswh.ingest import parsers, raw_layer, rules, sniff
 from opswh.ingest.sql import PARQUET_WRITE_OPTIONS, columns, literal, literal_list, repeated_keys
-from opswh.landing import LandedFile, LandingError, LoadError, read_marker
+from opswh.landing import FileProblem, LandedFile, LandingError, LoadError, inspect_partition
 from opswh.paths import Paths
 
 __all__ = ["LoadError", "LoadResult", "load_partition"]
@@ -56,6 +57,7 @@ class LoadResult:
     duplicate_files: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    file_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, why it cannot be loaded)
 
     @property
     def reconciles(self) -> bool:
@@ -83,11 +85,16 @@ def load_partition(
     started = _utcnow()
     result = LoadResult(feed.name, dt.isoformat(), load_id, run_id=run_id)
     raw_layer.ensure_schema(con)
+    part = paths.partition(feed.name, dt)
     try:
-        landed = read_marker(paths.partition(feed.name, dt))
+        delivery = inspect_partition(part, feed.name, dt, cfg.max_file_bytes)
     except LandingError as e:
         _log_failure(con, result, str(e), started)
         raise
+    landed = delivery.files
+    result.file_errors = [(_listed_as(part, p, paths), p.reason) for p in delivery.problems]
+    for name in delivery.unlisted:
+        result.warnings.append(f"{_rel(part / name, paths)!r} is not listed in the marker, so not loaded")
     base = raw_layer.raw_dir(con)
     out = raw_layer.load_dir(base, feed.name, dt, load_id, started)
     staged = [
@@ -102,12 +109,14 @@ def load_partition(
         cfg.reporting_tz,
         cfg.reporting_currency,
     )
-    ctx = _Context(feed, dt, (load_id, started), bounds, cfg.source_timezones.get(feed.name, "UTC"))
+    ctx = _Context(feed, dt, (load_id, started), bounds, cfg.source_timezones.get(feed.name, "UTC"), cfg.max_line_bytes)
     if any(c.currency for c in feed.columns):
         ensure_fx_rates(con, paths.root)
     try:
         out.mkdir(parents=True, exist_ok=True)
         _stage_files(con, ctx, staged, result)
+        if result.file_errors:
+            raise LoadError(_file_errors_message(feed.name, dt, result, len(delivery.files) + len(delivery.problems)))
         _commit_load(
             con,
             feed,
@@ -143,6 +152,26 @@ def ensure_fx_rates(con: duckdb.DuckDBPyConnection, root: Path) -> None:
         store_fx_rates(con, root)
 
 
+def _rel(path: Path, paths: Paths) -> str:
+    return str(path.relative_to(paths.landing))
+
+
+def _listed_as(part: Path, problem: FileProblem, paths: Paths) -> str:
+    """A refused file as messages name it: its path under the landing folder, or the marker's entry verbatim."""
+    name = problem.name
+    plain = isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and name.isprintable()
+    return _rel(part / name, paths) if plain else repr(name)
+
+
+def _file_errors_message(feed: str, dt: date, result: LoadResult, listed: int) -> str:
+    lines = "\n".join(f"  {f}: {why}" for f, why in result.file_errors)
+    return (
+        f"{feed} dt={dt.isoformat()}: {len(result.file_errors)} of {listed} listed files cannot be loaded, so "
+        f"nothing of the partition was (a day is loaded whole or not at all):\n{lines}\n"
+        "Fix or re-deliver these files, then re-run the day."
+    )
+
+
 def _distinct_files(landed: list[LandedFile], result: LoadResult, paths: Paths) -> list[tuple[LandedFile, str]]:
     """The partition's files minus byte-identical re-deliveries, which are counted as deduplicated."""
     seen: dict[str, str] = {}
@@ -172,6 +201,7 @@ class _Staged:
     good: int = 0
     bad: int = 0
     kept_as_landed: bool = False  # a clean Parquet file in the contract's types is copied, not rewritten
+    failed: bool = False  # the file could not be read (its reason is in the load's file_errors)
     notes: parsers.Notes = field(default_factory=lambda: parsers.Notes([], []))
 
 
@@ -184,6 +214,7 @@ class _Context:
     stamp: tuple[str, datetime]  # the load id and when it started
     bounds: rules.Bounds
     tz: str  # the feed's time zone for naive time stamps
+    max_line: int  # the longest line a reader reads (max_line_bytes)
 
 
 def _stage_files(con: duckdb.DuckDBPyConnection, ctx: _Context, staged: list[_Staged], result: LoadResult) -> None:
@@ -207,7 +238,7 @@ def _stage_files(con: duckdb.DuckDBPyConnection, ctx: _Context, staged: list[_St
             def stage(s: _Staged) -> None:
                 cursor = idle.get()
                 try:
-                    _stage_file(cursor, ctx, s)
+                    _stage_file(cursor, ctx, s, result)
                 finally:
                     idle.put(cursor)
 
@@ -217,16 +248,16 @@ def _stage_files(con: duckdb.DuckDBPyConnection, ctx: _Context, staged: list[_St
             con.execute(f"set threads = {int(threads)}")
     else:
         for s in numbered:
-            _stage_file(con, ctx, s)
+            _stage_file(con, ctx, s, result)
     for s in staged:
         if s.lf.path.suffix == ".parquet":
-            _stage_file(con, ctx, s)
+            _stage_file(con, ctx, s, result)
     for s in staged:
+        if s.failed:
+            continue
         if s.good + s.bad != s.lf.rows:
-            raise LoadError(
-                f"{s.lf.path}: the marker says {s.lf.rows} records but the file holds {s.good + s.bad}; "
-                "the file is truncated or the marker is wrong. Ask the source to re-deliver."
-            )
+            result.file_errors.append((s.rel, _count_mismatch(s, ctx.max_line)))
+            continue
         result.loaded += s.good
         result.rejected += s.bad
         for extra in s.notes.extra_columns:
@@ -235,11 +266,32 @@ def _stage_files(con: duckdb.DuckDBPyConnection, ctx: _Context, staged: list[_St
         result.warnings.extend(w for w in s.notes.warnings if w not in result.warnings)
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, ctx: _Context, s: _Staged) -> None:
+def _stage_file(con: duckdb.DuckDBPyConnection, ctx: _Context, s: _Staged, result: LoadResult) -> None:
+    """Stage one file; a file that cannot be read is recorded as that file's failure, and the others go on."""
     try:
-        _stage_rows(con, ctx, s, line_by_line=False)
-    except _NotReadableByDuckDB:  # bytes that are not UTF-8: DuckDB refuses the whole JSON file
-        _stage_rows(con, ctx, s, line_by_line=True)
+        try:
+            _stage_rows(con, ctx, s, line_by_line=False)
+        except _NotReadableByDuckDB:  # bytes that are not UTF-8: DuckDB refuses the whole JSON file
+            _stage_rows(con, ctx, s, line_by_line=True)
+    except (LoadError, duckdb.Error, csv.Error, UnicodeError, OSError, ValueError) as e:
+        s.failed = True
+        why = str(e).removeprefix(f"{s.lf.path}: ") if isinstance(e, LoadError) else f"cannot be read ({e})"
+        result.file_errors.append((s.rel, why.strip()))
+
+
+def _count_mismatch(s: _Staged, max_line: int) -> str:
+    why = (
+        f"the marker says {s.lf.rows} records but the file holds {s.good + s.bad}; "
+        "the file is truncated or the marker is wrong. Ask the source to re-deliver."
+    )
+    blank = sniff.blank_lines(s.lf.path, max_line) if s.lf.path.suffix != ".parquet" else 0
+    if blank and s.lf.rows == s.good + s.bad + blank:
+        why = (
+            f"the marker says {s.lf.rows} records but the file holds {s.good + s.bad} and {blank} blank "
+            f"line{'s' if blank > 1 else ''}, which the marker counted as records; blank lines are not "
+            "records: ask the source to count records, not lines."
+        )
+    return why
 
 
 class _NotReadableByDuckDB(Exception):
@@ -256,10 +308,18 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, ctx: _Context, s: _Staged, line_
     feed, lf, rel = ctx.feed, s.lf, s.rel
     s.notes = parsers.Notes([], [])
     suffix = lf.path.suffix
+    sniffed = sniff.check(lf.path, lf.rows)
+    if sniffed.refusal:
+        raise LoadError(f"{lf.path}: {sniffed.refusal}")
+    s.notes.warnings.extend(f"{rel} {w}" for w in sniffed.warnings)
+    if sniffed.empty:
+        return
+    if suffix == ".jsonl" and not line_by_line and (sniffed.bom or sniff.long_lines(lf.path, ctx.max_line)):
+        line_by_line = True  # DuckDB's JSON reader would misread these lines
     if suffix == ".csv":
-        parsed = parsers.parse_csv(con, feed, lf, rel, s.notes, ctx.tz)
+        parsed = parsers.parse_csv(con, feed, lf, rel, s.notes, ctx.tz, ctx.max_line)
     elif suffix == ".jsonl":
-        parsed = parsers.parse_jsonl(con, feed, lf, rel, s.notes, line_by_line, ctx.tz)
+        parsed = parsers.parse_jsonl(con, feed, lf, rel, s.notes, line_by_line, ctx.tz, ctx.max_line)
     else:
         types = parsers.parquet_types(con, lf)
         parsed = parsers.parse_parquet(feed, lf, rel, s.notes, types, ctx.tz)
@@ -281,7 +341,9 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, ctx: _Context, s: _Staged, line_
         return
     if suffix == ".csv":
         if parsers.csv_reader_rejected(con):
-            checked = rules.checks_sql(feed, parsers.parse_csv_with_rejects(con, feed, lf, rel, ctx.tz), ctx.bounds)
+            checked = rules.checks_sql(
+                feed, parsers.parse_csv_with_rejects(con, feed, lf, rel, ctx.tz, ctx.max_line), ctx.bounds
+            )
             s.good = _copy_good(con, feed, checked, s.good_path)
         else:  # the reader is about to run again, and keeps its rejects in a fresh table
             parsers.forget_csv_rejects(con)
@@ -417,7 +479,7 @@ def _check_counts(
 def _log_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, message: str, started: datetime) -> None:
     con.execute(
         "insert into raw.load_log (load_id, feed, _dt, status, landed, files, duplicate_files, extra_columns, "
-        "message, started_at, finished_at, run_id) values (?, ?, ?, 'failed', ?, ?, ?, ?, ?, ?, ?, ?)",
+        "message, started_at, finished_at, run_id, file_errors) values (?, ?, ?, 'failed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             result.feed,
@@ -430,6 +492,7 @@ def _log_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, message: st
             started,
             _utcnow(),
             result.run_id,
+            [{"file": f, "reason": why} for f, why in result.file_errors],
         ],
     )
 

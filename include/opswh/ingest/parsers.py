@@ -22,13 +22,13 @@ from pathlib import Path
 import duckdb
 
 from opswh.contract import Column, Feed
+from opswh.ingest import sniff
 from opswh.ingest.rules import is_exact_number, raw_name
 from opswh.ingest.sql import ident, literal
 from opswh.landing import LandedFile, LoadError
 
 SAMPLE_RECORDS = 1000  # JSON records read to detect added or missing fields
-MAX_JSON_OBJECT = 16 * 1024 * 1024
-MAX_CSV_LINE = 4 * 1024 * 1024
+MAX_LINE = 16 * 1024 * 1024  # the default of the max_line_bytes setting
 BROKEN = "not a JSON object"
 # The table DuckDB's CSV reader writes the lines it rejects into (``store_rejects``), per connection.
 CSV_REJECTS = "_rej"
@@ -118,12 +118,19 @@ def select_parsed(
 def missing_required(feed: Feed, present: list[str], lf: LandedFile, what: str) -> None:
     missing = [c.name for c in feed.columns if c.required and c.name not in present]
     if missing:
-        unknown = [p for p in present if p not in feed.column_names]
-        hint = f" It has {', '.join(unknown)} instead: renamed upstream?" if unknown else ""
+        unknown = [_shown(p) for p in present if p not in feed.column_names]
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        hint = f" It has {', '.join(unknown[:10])}{more} instead: renamed upstream?" if unknown else ""
         raise LoadError(
             f"{lf.path}: required {what} {', '.join(missing)} missing from the file.{hint} "
             f"The contract for {feed.name} is in docs/landing_contract.md."
         )
+
+
+def _shown(name: str) -> str:
+    """A column name as an error message may show it: printable and short."""
+    text = name if name.isprintable() else repr(name)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def note_extra(feed: Feed, present: list[str], rel: str, notes: Notes) -> None:
@@ -136,9 +143,11 @@ def note_extra(feed: Feed, present: list[str], rel: str, notes: Notes) -> None:
 # ---------------------------------------------------------------------- CSV
 
 
-def csv_header(feed: Feed, lf: LandedFile, rel: str, notes: Notes) -> list[str]:
-    with lf.path.open("rb") as f:
-        header_line = f.readline().decode("utf-8", errors="replace").strip()
+def csv_header(feed: Feed, lf: LandedFile, rel: str, notes: Notes, max_line: int = MAX_LINE) -> list[str]:
+    first = next(sniff.lines(lf.path, max_line), (1, b"", 0))[1]
+    if first is None:
+        raise LoadError(f"{lf.path}: the header line is over the max_line_bytes limit ({max_line:,} bytes).")
+    header_line = first.removeprefix(sniff.UTF8_BOM).decode("utf-8", errors="replace").strip()
     header = next(csv.reader([header_line])) if header_line else []
     missing_required(feed, header, lf, "column")
     note_extra(feed, header, rel, notes)
@@ -151,7 +160,7 @@ def _read_typed(c: Column) -> bool:
     return not (c.type == "TIMESTAMP" or is_exact_number(c.type) or c.type == "DOUBLE")
 
 
-def _csv_reader(feed: Feed, lf: LandedFile, header: list[str]) -> str:
+def _csv_reader(feed: Feed, lf: LandedFile, header: list[str], max_line: int) -> str:
     """DuckDB's CSV reader for the file; lines it cannot read go to ``CSV_REJECTS``."""
 
     def reader_type(h: str) -> str:
@@ -161,7 +170,7 @@ def _csv_reader(feed: Feed, lf: LandedFile, header: list[str]) -> str:
     return (
         f"read_csv({literal(lf.path)}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
         f"columns = {types}, store_rejects = true, rejects_table = {literal(CSV_REJECTS)}, "
-        f"rejects_scan = {literal(CSV_REJECTS + '_scan')}, rejects_limit = 0, max_line_size = {MAX_CSV_LINE}, "
+        f"rejects_scan = {literal(CSV_REJECTS + '_scan')}, rejects_limit = 0, max_line_size = {int(max_line)}, "
         "hive_partitioning = false)"
     )
 
@@ -191,26 +200,36 @@ def csv_reader_rejected(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def parse_csv(
-    con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, notes: Notes, tz: str = "UTC"
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    lf: LandedFile,
+    rel: str,
+    notes: Notes,
+    tz: str = "UTC",
+    max_line: int = MAX_LINE,
 ) -> str:
     """Rows of a CSV file, each on line (row number + 1): right as long as the reader rejects nothing.
 
     The read writes the lines it could not read into ``CSV_REJECTS`` (see ``csv_reader_rejected``)."""
-    header = csv_header(feed, lf, rel, notes)
+    header = csv_header(feed, lf, rel, notes, max_line)
     forget_csv_rejects(con)
     return select_parsed(
-        _csv_columns(feed, header, tz), rel, "ordinality + 1", f"{_csv_reader(feed, lf, header)} with ordinality"
+        _csv_columns(feed, header, tz),
+        rel,
+        "ordinality + 1",
+        f"{_csv_reader(feed, lf, header, max_line)} with ordinality",
     )
 
 
 def parse_csv_with_rejects(
-    con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, tz: str = "UTC"
+    con: duckdb.DuckDBPyConnection, feed: Feed, lf: LandedFile, rel: str, tz: str = "UTC", max_line: int = MAX_LINE
 ) -> str:
     """Rows of a CSV file whose reader rejected lines: good rows mapped to their true lines, plus the rejects."""
-    header = csv_header(feed, lf, rel, Notes([], []))
+    header = csv_header(feed, lf, rel, Notes([], []), max_line)
     forget_csv_rejects(con)
     con.execute(
-        f"create or replace temp table _good as select *, ordinality as _k from {_csv_reader(feed, lf, header)} "
+        "create or replace temp table _good as select *, ordinality as _k from "
+        f"{_csv_reader(feed, lf, header, max_line)} "
         "with ordinality"
     )
     con.execute(
@@ -230,6 +249,7 @@ def parse_csv_with_rejects(
                 when 'MISSING COLUMNS' then 'wrong column count (' || error_message || ')'
                 when 'TOO MANY COLUMNS' then 'wrong column count (' || error_message || ')'
                 when 'INVALID ENCODING' then 'not UTF-8 text'
+                when 'LINE SIZE OVER MAXIMUM' then 'line over the max_line_bytes limit (' || error_message || ')'
                 else lower(error_type) || ' (' || error_message || ')' end order by column_idx)""",
         record="first(csv_line)",
     )
@@ -252,8 +272,12 @@ def parse_jsonl(
     notes: Notes,
     line_by_line: bool = False,
     tz: str = "UTC",
+    max_line: int = MAX_LINE,
 ) -> str:
-    keys = _sample_json_keys(lf.path)
+    """Rows of a JSON lines file. DuckDB's reader reads it, unless ``line_by_line``: bytes that are not
+    UTF-8, a byte-order mark or a line over ``max_line`` bytes make DuckDB refuse (or misread) the whole
+    file, so such a file is parsed here line by line, and those lines are quarantined with their reason."""
+    keys = _sample_json_keys(lf.path, max_line)
     if lf.rows:
         missing_required(feed, keys, lf, "field")
     note_extra(feed, keys, rel, notes)
@@ -262,12 +286,13 @@ def parse_jsonl(
         spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in types.items()) + "}"
         source = (
             f"(select *, ordinality as _line from read_json({literal(lf.path)}, format = 'newline_delimited', "
-            f"columns = {spec}, ignore_errors = true, maximum_object_size = {MAX_JSON_OBJECT}, "
+            f"columns = {spec}, ignore_errors = true, maximum_object_size = {int(max_line)}, "
             "hive_partitioning = false) with ordinality)"
         )
-    else:  # DuckDB refuses a whole file with bytes that are not UTF-8: parse it line by line
-        _python_jsonl(con, feed, lf.path)
-        source = "_raw"
+        too_long = "null::varchar"
+    else:
+        _python_jsonl(con, feed, lf.path, max_line)
+        source, too_long = "_raw", "_too_long"
     all_null = " and ".join(f"{ident(c)} is null" for c in types)
     # a line whose fields are all null was not a JSON object: explain_broken_json says why
     return select_parsed(
@@ -275,12 +300,14 @@ def parse_jsonl(
         rel,
         "_line",
         source,
-        parse_column=f"case when {all_null} then 'record' end",
-        parse_error=f"case when {all_null} then {literal(BROKEN)} end",
+        parse_column=f"case when {too_long} is not null or ({all_null}) then 'record' end",
+        parse_error=f"coalesce({too_long}, case when {all_null} then {literal(BROKEN)} end)",
     )
 
 
-def explain_broken_json(con: duckdb.DuckDBPyConnection, feed: Feed, dt, path: Path, rel: str) -> None:
+def explain_broken_json(
+    con: duckdb.DuckDBPyConnection, feed: Feed, dt, path: Path, rel: str, max_line: int = MAX_LINE
+) -> None:
     """Replace the placeholder reason of unreadable JSON lines by the parser's own message."""
     where = "where feed = ? and _dt = ? and _file = ?"
     broken = [
@@ -289,29 +316,32 @@ def explain_broken_json(con: duckdb.DuckDBPyConnection, feed: Feed, dt, path: Pa
             f"select _line from raw.raw_rejects {where} and reason = ?", [feed.name, dt, rel, BROKEN]
         ).fetchall()
     ]
-    for line, (error, record) in (_json_errors(path, broken) if broken else {}).items():
+    for line, (error, record) in (_json_errors(path, broken, max_line) if broken else {}).items():
         con.execute(
             f"update raw.raw_rejects set reason = ?, record = ? {where} and _line = ?",
             [error, record[:2000], feed.name, dt, rel, line],
         )
 
 
-def _python_jsonl(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path) -> None:
-    """Slow path for files DuckDB cannot read at all (bytes that are not UTF-8): parse line by line."""
+def _python_jsonl(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, max_line: int) -> None:
+    """Slow path for files DuckDB cannot read as they are: parse line by line (a byte-order mark read past)."""
     cols = _json_types(feed)
+    nothing = tuple(None for _ in cols)
     rows = []
-    with path.open("rb") as f:
-        for line in f:
-            try:
-                rec = json.loads(line.decode("utf-8"))
-                rows.append(tuple(None if rec.get(c) is None else _json_text(rec[c], t) for c, t in cols.items()))
-            except (ValueError, UnicodeDecodeError, AttributeError):
-                rows.append(tuple(None for _ in cols))
+    for number, line, length in sniff.lines(path, max_line):
+        if line is None:
+            rows.append((*nothing, number, f"line of {length:,} bytes, over the max_line_bytes limit ({max_line:,})"))
+            continue
+        try:
+            rec = json.loads(line.removeprefix(sniff.UTF8_BOM).decode("utf-8") if number == 1 else line.decode("utf-8"))
+            values = tuple(None if rec.get(c) is None else _json_text(rec[c], t) for c, t in cols.items())
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            values = nothing
+        rows.append((*values, number, None))
     defs = ", ".join(f"{ident(c)} {t}" for c, t in cols.items())
-    con.execute(f"create or replace temp table _raw ({defs}, _line bigint)")
-    con.executemany(
-        f"insert into _raw values ({', '.join('?' for _ in cols)}, ?)", [r + (i + 1,) for i, r in enumerate(rows)]
-    )
+    con.execute(f"create or replace temp table _raw ({defs}, _line bigint, _too_long varchar)")
+    if rows:
+        con.executemany(f"insert into _raw values ({', '.join('?' for _ in cols)}, ?, ?)", rows)
 
 
 def _json_text(value: object, type_: str) -> str:
@@ -323,31 +353,28 @@ def _json_text(value: object, type_: str) -> str:
     return str(value)
 
 
-def _sample_json_keys(path: Path) -> list[str]:
+def _sample_json_keys(path: Path, max_line: int) -> list[str]:
     keys: dict[str, None] = {}
-    with path.open("rb") as f:
-        for i, line in enumerate(f):
-            if i >= SAMPLE_RECORDS:
-                break
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict):
-                keys.update(dict.fromkeys(rec))
+    for number, line, _ in sniff.lines(path, max_line):
+        if number > SAMPLE_RECORDS:
+            break
+        try:
+            rec = json.loads(line.removeprefix(sniff.UTF8_BOM)) if line is not None else None
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            keys.update(dict.fromkeys(rec))
     return list(keys)
 
 
-def _json_errors(path: Path, lines: list[int]) -> dict[int, tuple[str, str]]:
+def _json_errors(path: Path, lines: list[int], max_line: int) -> dict[int, tuple[str, str]]:
     wanted = set(lines)
     out = {}
-    with path.open("rb") as f:
-        for i, raw in enumerate(f, start=1):
-            if i not in wanted:
-                continue
-            text = raw.decode("utf-8", errors="replace").rstrip("\n")
+    for i, raw, _ in sniff.lines(path, max_line):
+        if i in wanted and raw is not None:
+            text = raw.decode("utf-8", errors="replace")
             try:
-                rec = json.loads(raw.decode("utf-8").strip())
+                rec = json.loads(raw.removeprefix(sniff.UTF8_BOM).decode("utf-8").strip())
                 out[i] = (
                     "not a JSON object" if not isinstance(rec, dict) else "record has none of the contract's fields",
                     text,

@@ -63,6 +63,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("alter table raw.load_log add column if not exists run_id varchar")
     # the earliest reporting day the load may change (NULL in logs from before it was recorded: its _dt)
     con.execute("alter table raw.load_log add column if not exists earliest_day date")
+    # the files a failed load could not read, each with its reason
+    con.execute("alter table raw.load_log add column if not exists file_errors struct(file varchar, reason varchar)[]")
     # the successful dbt builds and the newest load each included (opswh.builds; dbt's stg_loader__changes)
     con.execute(
         "create table if not exists raw.dbt_builds "
