@@ -37,6 +37,11 @@ class Paths:
         return self.published_dir / "marts.duckdb"
 
     @property
+    def published_parquet(self) -> Path:
+        """The same snapshot as one Parquet file per mart (a link swapped to each new version)."""
+        return self.published_dir / "parquet"
+
+    @property
     def airflow_home(self) -> Path:
         return self.root / "airflow"
 

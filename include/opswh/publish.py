@@ -4,9 +4,18 @@ dbt builds into the working warehouse, which only the pipeline opens. Publishing
 table of the ``marts`` schema into a new DuckDB file and swaps it into place with one
 ``os.replace``: BI tools and ``opswh query`` open ``<data dir>/published/marts.duckdb``
 read-only, never hit the writer's lock, and see either the previous snapshot or the new one.
-A reader that has the old file open keeps reading it until it reconnects. The new file and its
-folder are fsynced around the swap, the snapshot is written read-only (0444), and the temporary
-files of publishes that were killed are removed by the next one.
+The same tables are written as ``published/parquet/<mart>.parquet``: ``parquet`` is a symbolic
+link to a new version folder, swapped with one ``os.replace`` after the DuckDB file (the
+version before stays until the next publish, for readers in the middle of a query).
+
+What a reader sees: a DuckDB process keeps one database instance per file while any connection
+to it is open, and every connection it opens to that path shares it. So a new connection sees
+the new snapshot only once the process has closed every connection to the file (a BI pool must
+recycle its connections, e.g. close idle ones after a minute); a query of
+``published/parquet/`` opens the files afresh and sees the newest snapshot at once, from any
+connection. The new files and their folder are fsynced around the swaps, the snapshot is
+written read-only (0444), and the temporary files of publishes that were killed are removed by
+the next one.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from opswh.paths import Paths
 
 META_TABLE = "_snapshot"
 TMP_PREFIX = ".marts."
+PARQUET_PREFIX = ".parquet."
+LINK_PREFIX = ".link."
 
 
 def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
@@ -53,19 +64,50 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
             "row_counts": counts,
         }
         con.execute(f"create table pub.main.{META_TABLE} as select ?::json as meta", [json.dumps(meta)])
+        version = paths.published_dir / f"{PARQUET_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S%f}.{os.getpid()}"
+        version.mkdir()
+        for t in [*tables, META_TABLE]:
+            con.execute(f"copy pub.main.{ident(t)} to {literal(version / f'{t}.parquet')} (format parquet)")
         con.execute("detach pub")
     os.chmod(tmp, 0o444)
     _fsync(tmp)
+    for f in version.iterdir():
+        os.chmod(f, 0o444)
+        _fsync(f)
+    _fsync(version)
     os.replace(tmp, paths.published)
+    previous = _swap_link(paths.published_parquet, version)
     _fsync(paths.published_dir)
+    for old in paths.published_dir.glob(f"{PARQUET_PREFIX}*"):
+        if old.is_dir() and not old.is_symlink() and old.name not in (version.name, previous):
+            _remove_version(old)
     return meta
+
+
+def _swap_link(link: Path, target: Path) -> str | None:
+    """Point ``link`` at ``target`` (a sibling folder) in one step; returns the folder it pointed at."""
+    previous = os.readlink(link) if link.is_symlink() else None
+    if link.exists() and not link.is_symlink():  # a folder left by hand: the link takes its place
+        _remove_version(link)
+    tmp = link.with_name(f"{LINK_PREFIX}{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target.name, tmp)
+    os.replace(tmp, link)
+    return previous
+
+
+def _remove_version(folder: Path) -> None:
+    import shutil
+
+    os.chmod(folder, 0o755)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_orphans(folder: Path) -> list[Path]:
     """Remove the temporary files of publishes whose process is gone (killed mid-publish)."""
     removed = []
-    for path in folder.glob(f"{TMP_PREFIX}*.tmp.duckdb*"):
-        pid = path.name[len(TMP_PREFIX) :].split(".")[0]
+    for path in [*folder.glob(f"{TMP_PREFIX}*.tmp.duckdb*"), *folder.glob(f"{LINK_PREFIX}*")]:
+        pid = path.name.removeprefix(TMP_PREFIX).removeprefix(LINK_PREFIX).split(".")[0]
         if pid.isdigit() and not _alive(int(pid)):
             path.unlink(missing_ok=True)
             removed.append(path)

@@ -69,7 +69,38 @@ def test_publish_writes_a_read_only_snapshot_and_removes_killed_publishes_files(
     assert stat.S_IMODE(paths.published.stat().st_mode) == 0o444
     publish_snapshot(paths, date(2026, 9, 2), "run-2")  # the next swap replaces the read-only file
     assert snapshot_meta(paths.published)["as_of"] == "2026-09-02"
-    assert sorted(p.name for p in paths.published_dir.iterdir()) == sorted(["marts.duckdb", running.name])
+    versions = sorted(p.name for p in paths.published_dir.glob(".parquet.*"))
+    assert len(versions) == 2  # the current Parquet version and the one before, for readers mid-query
+    assert sorted(p.name for p in paths.published_dir.iterdir()) == sorted(
+        ["marts.duckdb", "parquet", running.name, *versions]
+    )
+    publish_snapshot(paths, date(2026, 9, 3), "run-3")
+    assert os.readlink(paths.published_parquet) not in versions
+    assert sorted(p.name for p in paths.published_dir.glob(".parquet.*")) == sorted(
+        [versions[1], os.readlink(paths.published_parquet)]
+    )
+
+
+def test_what_a_pooled_reader_sees_after_a_publish_is_what_the_docs_say(tmp_path) -> None:
+    """A process that keeps a connection open shares one instance of the file: its new connections see
+    the old snapshot until every connection is closed; a query of published/parquet sees the new one."""
+    paths = Paths(tmp_path)
+    _warehouse_with_marts(paths, 3)
+    publish_snapshot(paths, date(2026, 9, 1), "run-1")
+    parquet = paths.published_parquet / "fct_kpi_daily.parquet"
+    pooled = duckdb.connect(str(paths.published), read_only=True)
+    assert pooled.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0] == 3
+    _warehouse_with_marts(paths, 5)
+    publish_snapshot(paths, date(2026, 9, 2), "run-2")
+    assert pooled.execute("select count(*) from fct_kpi_daily").fetchone()[0] == 3
+    with duckdb.connect(str(paths.published), read_only=True) as fresh:  # the pool's instance is still open
+        assert fresh.execute("select count(*) from fct_kpi_daily").fetchone()[0] == 3
+    assert pooled.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0] == 5
+    pooled.close()
+    with duckdb.connect(str(paths.published), read_only=True) as recycled:
+        assert recycled.execute("select count(*) from fct_kpi_daily").fetchone()[0] == 5
+        meta = recycled.execute(f"select meta from read_parquet('{paths.published_parquet / '_snapshot.parquet'}')")
+        assert '"as_of": "2026-09-02"' in meta.fetchone()[0]
 
 
 def test_publish_swaps_a_complete_snapshot_and_readers_never_see_a_partial_one(tmp_path) -> None:

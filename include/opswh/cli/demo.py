@@ -90,5 +90,5 @@ def demo(
         )
     if docs.success:
         console.print(f"- dbt docs (lineage, every model and column): {paths.dbt_target / 'static_index.html'}")
-    console.print(f"- BI tools: open {paths.published} read-only (DuckDB)")
+    console.print(f"- BI tools: open {paths.published} read-only (DuckDB), or {paths.published_parquet}/ (Parquet)")
     console.print(f"Demo finished in {time.monotonic() - started:.0f} s.")
