@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test lint unit e2e bench clean
+.PHONY: setup demo test lint unit e2e bench reliability reliability-long clean
 
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
@@ -27,7 +27,14 @@ lint: setup
 	cd dbt_project && OPSWH_WAREHOUSE=$$(mktemp -d)/sqlfluff.duckdb ../.venv/bin/sqlfluff lint models tests --nocolor
 
 unit: setup
-	$(PY) -m pytest -q -m "not e2e"
+	$(PY) -m pytest -q -m "not e2e and not reliability"
+
+# The reliability suite (part of `make test`): kill loops, landing orders, hostile landings, readers.
+# Both print their figures; the long profile takes hours, not minutes.
+reliability: setup
+	$(PY) -m pytest -q tests/reliability
+reliability-long: setup
+	OPSWH_RELIABILITY=long $(PY) -m pytest -q tests/reliability
 
 test: setup lint
 	$(PY) -m pytest -q

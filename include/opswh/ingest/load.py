@@ -136,6 +136,8 @@ def load_partition(
     finally:
         for s in staged:
             s.rejects_path.unlink(missing_ok=True)
+            if not s.good:  # a file with no good rows is not listed in raw.raw_files: its empty copy goes
+                s.good_path.unlink(missing_ok=True)
     raw_layer.drop_replaced_loads(partition, load_id)
     return result
 
