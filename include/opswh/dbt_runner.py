@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opswh import config
 from opswh.config import REPO_ROOT
@@ -31,6 +31,7 @@ _TRANSIENT = ("could not set lock", "io error", "no space left", "connection")
 class DbtResult:
     success: bool
     failures: list[str]
+    warnings: list[str] = field(default_factory=list)  # tests of severity warn that found rows
 
 
 class DbtError(RuntimeError):
@@ -88,15 +89,17 @@ def run_dbt(paths: Paths, args: Sequence[str], check: bool = True) -> DbtResult:
         res = dbtRunner().invoke(dbt_args(paths, args))
     finally:
         _close_duckdb()
-    failures = []
+    failures, warnings = [], []
     if res.result is not None and hasattr(res.result, "results"):
         for r in res.result.results:
             status = str(getattr(r, "status", "")).lower()
             if status in _FAILED:
                 failures.append(f"{r.node.unique_id}: {status}: {(r.message or '').strip()[:300]}")
+            elif status == "warn":
+                warnings.append(f"{r.node.name}: {(r.message or '').strip()[:300]}")
     if res.exception is not None:
         failures.append(str(res.exception))
-    result = DbtResult(bool(res.success), failures)
+    result = DbtResult(bool(res.success), failures, warnings)
     if check and not result.success:
         message = f"dbt {' '.join(args)} failed:\n  " + "\n  ".join(failures or ["(see the dbt log)"])
         transient = any(marker in f.lower() for f in failures for marker in _TRANSIENT)

@@ -113,7 +113,9 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
     # Incremental models find the days to rebuild from the data (stg_loader__changes: the loads since
     # the last successful build), so the run's days are not passed: the vars stay the same from run to
     # run, and dbt's partial parsing keeps its cache.
-    run_dbt(paths, args)
+    built = run_dbt(paths, args)
+    for warning in built.warnings:
+        print(f"warning: {warning}")
     with duckdb.connect(str(paths.warehouse)) as con:
         changed = builds.record(con, run_id)
     return {
@@ -122,6 +124,7 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
         "changed_days": str(changed) if changed else None,
         "freshness_ok": freshness.success,
         "freshness_failures": freshness.failures[:10],
+        "warnings": built.warnings[:20],
     }
 
 

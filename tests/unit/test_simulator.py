@@ -79,6 +79,21 @@ def test_simulated_platform_has_the_shapes_the_marts_need(clean_landing) -> None
     assert truth["campaigns"]["CHK01"]["order_effect"] > 1 and truth["campaigns"]["CPN01"]["order_effect"] == 1
 
 
+def test_no_user_has_an_event_before_registering(clean_landing) -> None:
+    """Logged-in events follow their user's registration; only anonymous visits (the touches) precede it."""
+    land = clean_landing.landing
+    early = duckdb.sql(f"""
+        select count(*), count(distinct e.user_id)
+        from read_json('{land}/events/*/*.jsonl', format = 'newline_delimited') as e
+        inner join read_json('{land}/registrations/*/*.jsonl', format = 'newline_delimited') as r using (user_id)
+        where e.event_at::timestamptz < r.registered_at::timestamptz""").fetchall()[0]
+    assert early == (0, 0)
+    anonymous = duckdb.sql(
+        f"select count(*) from read_json('{land}/events/*/*.jsonl', format = 'newline_delimited') where user_id is null"
+    ).fetchall()[0][0]
+    assert anonymous > 0
+
+
 def test_every_fault_says_what_it_did_even_when_it_finds_nothing_to_break(tmp_path) -> None:
     from opswh.simulate.faults import FAULTS, ORDER, inject
 

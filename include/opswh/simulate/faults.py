@@ -432,7 +432,7 @@ def chinese_text(inj: _Injector) -> None:
     inj.record("chinese_text", "merchants", dt, "loaded", "quotes, commas, emoji in names", f, [2, 3])
 
 
-@fault("Ad spend for a channel that is not in that day's channel catalogue (caught by the quality gate).")
+@fault("Ad spend for a channel that is not in that day's channel catalogue (kept, with a warning).")
 def unknown_channel(inj: _Injector) -> None:
     t = inj.target("ad_spend")
     if not t:
@@ -445,12 +445,13 @@ def unknown_channel(inj: _Injector) -> None:
         new[h.index("channel")] = "tiktok_ads_cn"
         new[h.index("account_id")] = "acct_tiktok_ads_cn"
         new[h.index("campaign_id")] = "tiktok_ads_cn_c1"
+        new[h.index("spend")] = "100.00"  # a valid row, whatever other faults did to the one copied
         rows.append(new)
         count.append(len(rows))
 
     inj.edit_csv("ad_spend", dt, f, add)
     detail = "channel tiktok_ads_cn not in the catalogue"
-    inj.record("unknown_channel", "ad_spend", dt, "gate_stops", detail, f, count)
+    inj.record("unknown_channel", "ad_spend", dt, "loaded", detail, f, count)
 
 
 # Applied in this order: late events first (they remove lines, which would shift the line

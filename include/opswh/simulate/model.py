@@ -227,10 +227,17 @@ class Simulator(Acquisition, Engagement, Commerce):
         anonymous: bool = False,
         **props: pa.Array,
     ) -> None:
-        """Queue events; every event carries the same property fields (absent ones are null)."""
+        """Queue events; every event carries the same property fields (absent ones are null).
+
+        A logged-in event never precedes its user's registration: one drawn earlier in the day of
+        registration happens just after it instead (anonymous visits before it are the touches)."""
         n = len(users)
         if not n:
             return
+        if not anonymous:
+            registered_ms = self.users["reg_ms"][users]
+            shift = np.where(ms <= registered_ms, registered_ms + 1_000 + ms % 600_000 - ms, 0)
+            ms, received = ms + shift, received + shift
         if isinstance(event_type, str):
             event_type = dictionary(np.zeros(n, np.int8), [event_type])
         cols = {"p_" + name: props.get(name, pa.nulls(n, typ)) for name, typ in _PROP_FIELDS.items()}

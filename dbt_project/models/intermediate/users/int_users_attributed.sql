@@ -6,8 +6,9 @@
 -- names them; else their first order. `first_seen_in` says which.
 --
 -- Where they came from, in the order of var `attribution_precedence` (default: visits, then
--- registration): `visits` are the UTM-tagged events of the user's device before the user
--- arrived and within `attribution_window_days`, whose utm_source is a catalogued channel (first
+-- registration): `visits` are the anonymous (not logged-in) UTM-tagged events of the user's device
+-- before the user arrived and within `attribution_window_days`: the visits before the account
+-- existed, whose utm_source is a catalogued channel (first
 -- and last); `registration` is the registration record's own first- and last-touch fields, when
 -- they name a catalogued channel. Users with neither belong to the explicit `direct` (direct /
 -- unattributed) channel.
@@ -155,7 +156,8 @@ touches as (
     inner join events on real_users.device_id = events.device_id
     inner join channels on events.utm_source = channels.channel
     where
-        events.event_at <= real_users.registered_at
+        events.user_id is null  -- a touch is a visit before the account existed: not logged in
+        and events.event_at <= real_users.registered_at
         and events.event_at >= {{ dbt.dateadd('day', -var('attribution_window_days'), 'real_users.registered_at') }}
 
 ),

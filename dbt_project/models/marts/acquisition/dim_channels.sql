@@ -1,8 +1,34 @@
 -- One row per acquisition channel of the catalogue, plus the explicit `direct` channel
--- (direct / unattributed) that users without a touch belong to.
+-- (direct / unattributed) that users without a touch belong to, plus every channel that ad spend
+-- names but the catalogue does not (a channel launched before the catalogue lists it): kept, so
+-- that spend reconciles, with type and group `unknown` and `is_catalogued` false, which a
+-- warning-severity test reports until the catalogue is updated.
 with channels as (
 
     select * from {{ ref('stg_channels__channels') }}
+
+),
+
+ad_spend as (
+
+    select * from {{ ref('stg_channels__ad_spend') }}
+
+),
+
+uncatalogued as (
+
+    select distinct
+        ad_spend.channel,
+        ad_spend.channel as channel_name,
+        'unknown' as channel_type,
+        'unknown' as channel_group,
+        'none' as cost_model,
+        '{{ var("reporting_tz") }}' as native_timezone,
+        true as is_paid,
+        false as is_catalogued
+    from ad_spend
+    left join channels on ad_spend.channel = channels.channel
+    where channels.channel is null and ad_spend.channel != 'direct'
 
 ),
 
@@ -15,7 +41,8 @@ direct as (
         'organic' as channel_group,
         'none' as cost_model,
         '{{ var("reporting_tz") }}' as native_timezone,
-        false as is_paid
+        false as is_paid,
+        true as is_catalogued
 
 ),
 
@@ -28,10 +55,13 @@ final as (
         channel_group,
         cost_model,
         native_timezone,
-        is_paid
+        is_paid,
+        true as is_catalogued
     from channels
     union all
     select * from direct
+    union all
+    select * from uncatalogued
 
 )
 

@@ -3,6 +3,10 @@
 -- the previous period too) and resurrecting (neither); dormant users were active in the previous
 -- period but not in this one, reported as a negative count. The identity
 -- active(t) - active(t-1) = new + resurrecting + dormant holds for every row.
+-- A user active before registering (a source's clock, an event logged before the account record):
+-- the user is new in their first active period, even when it precedes the registration period,
+-- and returning (not new again) in the registration period when active in the one before; so
+-- every user is new exactly once, in the first period they are active.
 with users as (
 
     select * from {{ ref('int_users_attributed') }}
@@ -41,6 +45,8 @@ as_of as (
             registered_period_start,
             lag(period_start) over (partition by user_id order by period_start)
             = {{ dbt.dateadd(period, -1, 'period_start') }} as was_active_before,
+            period_start = min(period_start) over (partition by user_id)
+            and period_start < registered_period_start as is_active_before_registering,
             coalesce(
                 lead(period_start) over (partition by user_id order by period_start)
                 = {{ dbt.dateadd(period, 1, 'period_start') }},
@@ -56,12 +62,23 @@ as_of as (
             period_start,
             count(*) as active_users,
             count(
-                case when not coalesce(was_active_before, false) and registered_period_start = period_start then 1 end
+                case
+                    when
+                        not coalesce(was_active_before, false)
+                        and (registered_period_start = period_start or is_active_before_registering)
+                        then 1
+                end
             )
                 as new_users,
             count(case when coalesce(was_active_before, false) then 1 end) as returning_users,
             count(
-                case when not coalesce(was_active_before, false) and registered_period_start != period_start then 1 end
+                case
+                    when
+                        not coalesce(was_active_before, false)
+                        and registered_period_start != period_start
+                        and not is_active_before_registering
+                        then 1
+                end
             )
                 as resurrecting_users,
             0 as dormant_users

@@ -1,7 +1,7 @@
 -- Grain: merchant x month (month_start), for every month a merchant had a paid order and the
 -- month after its last one (where it shows as churned). Active = at least one paid order; new =
 -- the merchant's first active month; churned = active the month before, not this month.
--- gmv_rank orders the month's active merchants by GMV with merchant_id as tie-break;
+-- gmv_rank orders the month's active merchants by GMV paid (gmv_paid) with merchant_id as tie-break;
 -- top_10_gmv_share is the month's GMV share of its ten first-ranked merchants.
 with orders as (
 
@@ -21,7 +21,7 @@ active_months as (
         merchant_id,
         cast({{ dbt.date_trunc('month', 'placed_date') }} as date) as month_start,
         count(*) as orders,
-        sum(gmv) as gmv,
+        sum(gmv) as gmv_paid,
         sum(commission) as commission
     from orders
     where is_paid and not is_cancelled
@@ -61,7 +61,7 @@ merchant_months as (
         merchant_id,
         month_start,
         orders,
-        gmv,
+        gmv_paid,
         commission,
         true as is_active,
         previous_active_month is null as is_new,
@@ -72,7 +72,7 @@ merchant_months as (
         merchant_id,
         month_start,
         0 as orders,
-        0 as gmv,
+        0 as gmv_paid,
         0 as commission,
         false as is_active,
         false as is_new,
@@ -88,7 +88,7 @@ ranked as (
         case
             when
                 is_active
-                then row_number() over (partition by month_start, is_active order by gmv desc, merchant_id asc)
+                then row_number() over (partition by month_start, is_active order by gmv_paid desc, merchant_id asc)
         end as gmv_rank
     from merchant_months
 
@@ -100,11 +100,11 @@ final as (
         merchant_id,
         gmv_rank,
         orders,
-        cast(gmv as decimal(18, 2)) as gmv,
+        cast(gmv_paid as decimal(18, 2)) as gmv_paid,
         cast(commission as decimal(18, 2)) as commission,
         cast(
-            sum(case when gmv_rank <= 10 then gmv else 0 end) over (partition by month_start)
-            / nullif(sum(gmv) over (partition by month_start), 0)
+            sum(case when gmv_rank <= 10 then gmv_paid else 0 end) over (partition by month_start)
+            / nullif(sum(gmv_paid) over (partition by month_start), 0)
             as double
         ) as top_10_gmv_share,
         is_active,

@@ -1,7 +1,9 @@
 -- One row per order of a real user: its value, discount, refunds (attached to the order whatever
 -- the day they were made), net and platform revenue, category, the buyer's acquisition channel,
 -- and the order's place in the buyer's history of paid orders. A cancelled order keeps its value
--- in `gmv` but earns no net or platform revenue.
+-- in `gmv` but earns no net or platform revenue. `order_sequence_number` counts the buyer's
+-- successful orders (paid and not cancelled) by payment time: a paid order cancelled later is no
+-- one's first order.
 with orders as (
 
     select * from {{ ref('stg_orders__orders') }}
@@ -88,9 +90,10 @@ joined as (
         orders.is_cancelled,
         refunded.order_id is not null as is_refunded,
         case
-            when orders.is_paid
+            when orders.is_paid and not orders.is_cancelled
                 then row_number() over (
-                    partition by orders.user_id, orders.is_paid order by orders.paid_at asc, orders.order_id asc
+                    partition by orders.user_id, orders.is_paid and not orders.is_cancelled
+                    order by orders.paid_at asc, orders.order_id asc
                 )
         end as order_sequence_number,
         orders.placed_date,

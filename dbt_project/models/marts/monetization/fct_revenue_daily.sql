@@ -2,8 +2,11 @@
 -- x category (the order's; `membership` for membership charges), plus one day-total row per day
 -- (channel and category `all`, is_day_total) that carries the day's distinct paying users and
 -- the per-user ratios, which cannot be added up from the detail rows.
--- Orders count on the day they were placed (paid, not cancelled); refunds on the day they were
--- made; merchant billing on its billed day; membership charges on the day they occurred.
+-- Orders count on the day they were placed (paid, not cancelled), and so do GMV (every order not
+-- cancelled: `gmv`, GMV placed) and the value of those paid orders (`gmv_paid`, over which AOV is
+-- taken). Paying users count on the day of their successful payment (an order placed at 23:58 and
+-- paid at 00:05 makes a payer of the next day). Refunds count on the day they were made; merchant
+-- billing on its billed day; membership charges on the day they occurred.
 -- net revenue = GMV - discounts - refunds; platform revenue = commission + transaction fees +
 -- advertising + value-added services + membership - refunded fees.
 -- Incremental: each run rebuilds from the first day whose inputs changed since the last build,
@@ -70,8 +73,9 @@ order_lines as (
         category,
         user_id,
         case when is_paid and not is_cancelled then order_id end as paid_order_id,
-        case when is_paid and not is_cancelled then user_id end as paying_user_id,
+        null as paying_user_id,
         case when not is_cancelled then gmv else 0 end as gmv,
+        case when is_paid and not is_cancelled then gmv else 0 end as gmv_paid,
         case when is_cancelled then gmv else 0 end as cancelled_gmv,
         case when is_cancelled then 1 else 0 end as cancelled_orders,
         case when not is_cancelled then discount else 0 end as discount,
@@ -86,6 +90,32 @@ order_lines as (
 
 ),
 
+payment_lines as (
+
+    select
+        paid_date as date_day,
+        channel,
+        category,
+        user_id,
+        null as paid_order_id,
+        user_id as paying_user_id,
+        0 as gmv,
+        0 as gmv_paid,
+        0 as cancelled_gmv,
+        0 as cancelled_orders,
+        0 as discount,
+        0 as refunds,
+        0 as commission,
+        0 as transaction_fee,
+        0 as advertising,
+        0 as value_added_services,
+        0 as membership,
+        0 as fee_refunds
+    from orders
+    where is_paid and not is_cancelled and paid_date is not null
+
+),
+
 refund_lines as (
 
     select
@@ -96,6 +126,7 @@ refund_lines as (
         null as paid_order_id,
         null as paying_user_id,
         0 as gmv,
+        0 as gmv_paid,
         0 as cancelled_gmv,
         0 as cancelled_orders,
         0 as discount,
@@ -121,6 +152,7 @@ billing_lines as (
         null as paid_order_id,
         null as paying_user_id,
         0 as gmv,
+        0 as gmv_paid,
         0 as cancelled_gmv,
         0 as cancelled_orders,
         0 as discount,
@@ -147,6 +179,7 @@ membership_lines as (
         null as paid_order_id,
         null as paying_user_id,
         0 as gmv,
+        0 as gmv_paid,
         0 as cancelled_gmv,
         0 as cancelled_orders,
         0 as discount,
@@ -166,6 +199,8 @@ lines as (
 
     select * from order_lines
     union all
+    select * from payment_lines
+    union all
     select * from refund_lines
     union all
     select * from billing_lines
@@ -184,6 +219,7 @@ combined as (
         count(distinct paid_order_id) as orders,
         count(distinct paying_user_id) as paying_users,
         sum(gmv) as gmv,
+        sum(gmv_paid) as gmv_paid,
         sum(cancelled_gmv) as cancelled_gmv,
         sum(cancelled_orders) as cancelled_orders,
         sum(discount) as discount,
@@ -214,6 +250,7 @@ amounts as (
         case when combined.is_day_total then active_users.dau end as dau,
         case when combined.is_day_total then active_users.mau end as mau,
         cast(combined.gmv as decimal(18, 2)) as gmv,
+        cast(combined.gmv_paid as decimal(18, 2)) as gmv_paid,
         cast(combined.cancelled_gmv as decimal(18, 2)) as cancelled_gmv,
         cast(combined.discount as decimal(18, 2)) as discount,
         cast(combined.refunds as decimal(18, 2)) as refunds,
@@ -245,6 +282,7 @@ final as (
         dau,
         mau,
         gmv,
+        gmv_paid,
         cancelled_gmv,
         discount,
         refunds,
@@ -256,7 +294,7 @@ final as (
         membership,
         fee_refunds,
         platform_revenue,
-        cast(gmv / nullif(orders, 0) as decimal(18, 2)) as aov,
+        cast(gmv_paid / nullif(orders, 0) as decimal(18, 2)) as aov,
         cast(platform_revenue / nullif(gmv, 0) as double) as take_rate,
         cast(paying_users / nullif(dau, 0) as double) as pay_rate,
         cast(platform_revenue / nullif(mau, 0) as decimal(18, 4)) as arpu,
