@@ -198,6 +198,8 @@ final as (
             count(case when reached_all.is_first_ordered then 1 end)
             / nullif(count(case when reached_all.is_activated then 1 end), 0) as double
         ) as first_order_rate,
+        cast(count(case when reached_all.is_activated then 1 end) / nullif(count(*), 0) as double)
+            as overall_activation_rate,
         cast(count(case when reached_all.is_first_ordered then 1 end) / nullif(count(*), 0) as double)
             as overall_conversion_rate,
         median(case when reached_all.is_registered then reached_all.hours_to_register end) as median_hours_to_register,

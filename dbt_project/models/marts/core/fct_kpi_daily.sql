@@ -1,7 +1,9 @@
 -- One row per reporting day: the wide KPI table a dashboard's first page reads, assembled from
 -- the marts that own each number, with the same values one week earlier (`*_week_ago`) for
 -- week-over-week change. D1 / D7 retention and ROAS D7 are those of the registration cohort of
--- 1 / 7 days before, which matures that day. Test accounts are excluded everywhere.
+-- 1 / 7 days before, which matures that day; their numerators and denominators stand beside
+-- them (retained users and cohort size; the cohort's D7 revenue and its day's spend), so that a
+-- dashboard can re-aggregate them over a week or a month. Test accounts are excluded everywhere.
 with users as (
 
     select * from {{ ref('int_users_attributed') }}
@@ -96,8 +98,14 @@ daily as (
         cast(coalesce(acquisition.new_paying_users, 0) as bigint) as new_paying_users,
         cast(acquisition.spend / nullif(acquisition.new_paying_users, 0) as decimal(18, 4)) as cac,
         cast(d7_cohort_acquisition.revenue_d7 / nullif(d7_cohort_acquisition.spend, 0) as double) as roas_d7,
+        cast(d7_cohort_acquisition.revenue_d7 as decimal(18, 2)) as roas_d7_revenue,
+        {{ needs('ad_spend', 'cast(d7_cohort_acquisition.spend as decimal(18, 2))') }} as roas_d7_spend,
         cast(d1_cohort.retained_d1 / nullif(d1_cohort.cohort_size, 0) as double) as retention_d1,
-        cast(d7_cohort.retained_d7 / nullif(d7_cohort.cohort_size, 0) as double) as retention_d7
+        cast(d1_cohort.retained_d1 as bigint) as retention_d1_retained,
+        cast(d1_cohort.cohort_size as bigint) as retention_d1_cohort_size,
+        cast(d7_cohort.retained_d7 / nullif(d7_cohort.cohort_size, 0) as double) as retention_d7,
+        cast(d7_cohort.retained_d7 as bigint) as retention_d7_retained,
+        cast(d7_cohort.cohort_size as bigint) as retention_d7_cohort_size
     from days
     left join new_users on days.date_day = new_users.date_day
     left join active_users on days.date_day = active_users.date_day and active_users.platform = 'all'

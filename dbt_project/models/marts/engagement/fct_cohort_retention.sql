@@ -1,6 +1,9 @@
 -- Grain: period type (week, month) x cohort start (the week, from Monday, or month of
 -- registration) x periods since. Retained users are the cohort's users active in that period;
 -- period 0 is the cohort itself (registering is its first activity), so its rate is 1.
+-- `is_period_partial` flags the period that holds the as-of day and has not ended (the last
+-- cell of each cohort's row, and the whole of a cohort still registering): its users have had
+-- less time to come back, so its rate is not comparable with the complete periods before it.
 with users as (
 
     select * from {{ ref('int_users_attributed') }}
@@ -70,8 +73,11 @@ as_of as (
             case
                 when {{ period }}_spine.periods_since = 0 then {{ period }}_spine.cohort_size
                 else coalesce({{ period }}_retained.retained_users, 0)
-            end as retained_users
+            end as retained_users,
+            {{ dbt.dateadd(period, period ~ '_spine.periods_since + 1', period ~ '_spine.cohort_start') }}
+            > {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }} as is_period_partial
         from {{ period }}_spine
+        cross join as_of
         left join {{ period }}_retained
             on
                 {{ period }}_spine.cohort_start = {{ period }}_retained.cohort_start
@@ -89,7 +95,8 @@ final as (
         periods_since,
         cohort_size,
         retained_users,
-        cast(retained_users / nullif(cohort_size, 0) as double) as retention_rate
+        cast(retained_users / nullif(cohort_size, 0) as double) as retention_rate,
+        is_period_partial
     from (
         select * from week_final
         union all
