@@ -35,6 +35,7 @@ ROLES = (
     "campaign_interaction",
     "points_earned",
     "points_redeemed",
+    "reward_granted",
     "content_view",
     "content_like",
     "content_comment",

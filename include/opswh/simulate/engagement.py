@@ -154,6 +154,8 @@ class Engagement:
         if self._running("CNT01", d):
             creators = active[u["is_creator"][active]]
             self._simple_events(d, creators[rng.random(len(creators)) < 0.2], "campaign_join", rng, campaign="CNT01")
+            if d == self.campaign_days["CNT01"][1] and len(creators):  # the contest's prize, on its last day
+                self._simple_events(d, creators[:1], "reward_granted", rng, campaign="CNT01")
         rich = active[u["points"][active] >= POINTS_REDEEM]
         redeem = rich[rng.random(len(rich)) < 0.15]
         self._simple_events(d, redeem, "points_redeem", rng, points=POINTS_REDEEM)

@@ -85,7 +85,10 @@ class Simulator(Acquisition, Engagement, Commerce):
         chunk_rows: int = CHUNK_ROWS,
         progress: Callable[[date, dict[str, int]], None] | None = None,
         reporting_tz: str | None = None,
+        campaign_days: dict[str, tuple[int, int]] | None = None,
     ) -> None:
+        """``campaign_days`` overrides when campaigns run: campaign id -> (first, last) simulated day
+        (0-based), e.g. to give a campaign a pre-period of its own length inside the history."""
         self.landing = landing
         self.start = start
         self.days = days
@@ -142,7 +145,7 @@ class Simulator(Acquisition, Engagement, Commerce):
         self.campaign_days = {
             c.campaign_id: (int(c.start_frac * days), max(int(c.start_frac * days), int(c.end_frac * days) - 1))
             for c in CAMPAIGN_LIST
-        }
+        } | (campaign_days or {})
         self.assignment: dict[str, np.ndarray] = {}  # campaign -> per-user group (0 none, 1 treat, 2 holdout)
         self.truth: dict[str, object] = {}
 

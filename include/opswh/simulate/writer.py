@@ -59,6 +59,7 @@ _PROPERTIES = """case event_type
     when 'coupon_claim' then json_object('campaign_id', p_campaign_id, 'coupon_id', p_coupon_id)
     when 'check_in' then json_object('campaign_id', p_campaign_id)
     when 'campaign_join' then json_object('campaign_id', p_campaign_id)
+    when 'reward_granted' then json_object('campaign_id', p_campaign_id)
     when 'app_open' then case when p_page is null then '{}'::json else json_object('page', p_page) end
     else '{}'::json end"""
 

@@ -1,11 +1,17 @@
 -- Grain: operations campaign x reporting day, from its start to its end (or the newest day).
--- Treated users are the campaign's treatment group; a campaign that holds nobody out treats
--- every eligible user (real users registered before it started) and has has_holdout = false
--- and NULL lift, rather than a pre/post difference dressed up as an effect. Participants are
+-- Eligible users: the users the campaign assigned (treated and held out), or, for a campaign
+-- with no assignments (nobody held out), every real user registered by that day of the campaign
+-- (users registered before it and during it: a starter-task campaign's target joins while it
+-- runs), so every campaign day has a denominator. Treated users are the assigned treatment group,
+-- or every eligible user of a campaign with no holdout, which has has_holdout = false and NULL
+-- lift, rather than a pre/post difference dressed up as an effect. Participants are
 -- real users with a campaign event that day (never a held-out user). Orders, GMV and
 -- platform revenue are those of all treated (and held-out) users that day, participants or not
--- (intention to treat). Cost = coupon value of the orders the campaign funded + points it
--- issued x the campaign's points unit cost.
+-- (intention to treat). Cost = cash (each reward the campaign granted, a `reward_granted` event,
+-- costs its `reward_cost`: a contest's prize) + coupon value of the orders the campaign funded +
+-- points redeemed that day that the campaign had issued x the campaign's points unit cost
+-- (int_points_redeemed_by_campaign: points are used oldest first). Points issued and never
+-- redeemed cost nothing (they are a liability in fct_points_daily until they expire).
 with campaigns as (
 
     select * from {{ ref('stg_reference__campaigns') }}
@@ -36,6 +42,12 @@ orders as (
 
 ),
 
+points_redeemed as (
+
+    select * from {{ ref('int_points_redeemed_by_campaign') }}
+
+),
+
 as_of as (
 
     {{ as_of_date() }}
@@ -47,28 +59,19 @@ groups as (
     select
         assignments.campaign_id,
         assignments.user_id,
-        assignments.is_holdout
+        assignments.is_holdout,
+        cast(null as date) as eligible_from
     from assignments
     inner join users on assignments.user_id = users.user_id
     union all
     select
         campaigns.campaign_id,
         users.user_id,
-        false as is_holdout
+        false as is_holdout,
+        users.registered_date as eligible_from
     from campaigns
-    inner join users on campaigns.start_date > users.registered_date
+    inner join users on campaigns.end_date >= users.registered_date
     where campaigns.campaign_id not in (select distinct assignments.campaign_id from assignments)
-
-),
-
-group_sizes as (
-
-    select
-        campaign_id,
-        count(case when not is_holdout then 1 end) as treated_users,
-        count(case when is_holdout then 1 end) as holdout_users
-    from groups
-    group by campaign_id
 
 ),
 
@@ -77,12 +80,29 @@ campaign_days as (
     select
         campaigns.campaign_id,
         campaigns.points_unit_cost,
+        campaigns.reward_cost,
         cast(unnest(generate_series(
             campaigns.start_date, least(campaigns.end_date, as_of.as_of_date), interval 1 day
         )) as date) as date_day
     from campaigns
     cross join as_of
     where campaigns.start_date <= as_of.as_of_date
+
+),
+
+group_sizes as (
+
+    select
+        campaign_days.campaign_id,
+        campaign_days.date_day,
+        count(case when not groups.is_holdout then 1 end) as treated_users,
+        count(case when groups.is_holdout then 1 end) as holdout_users
+    from campaign_days
+    inner join groups
+        on
+            campaign_days.campaign_id = groups.campaign_id
+            and coalesce(campaign_days.date_day >= groups.eligible_from, true)
+    group by campaign_days.campaign_id, campaign_days.date_day
 
 ),
 
@@ -98,7 +118,7 @@ campaign_events as (
     inner join users on events.user_id = users.user_id
     left join groups on events.campaign_id = groups.campaign_id and events.user_id = groups.user_id
     where
-        {{ has_role('campaign_interaction', 'events.event_type') }}
+        ({{ has_role('campaign_interaction', 'events.event_type') }} or {{ has_role('reward_granted', 'events.event_type') }})
         and not coalesce(groups.is_holdout, false)
 
 ),
@@ -108,8 +128,9 @@ participation as (
     select
         campaign_id,
         date_day,
-        count(distinct user_id) as participants,
-        sum(case when {{ has_role('points_earned') }} then points else 0 end) as points_issued
+        count(distinct case when {{ has_role('campaign_interaction') }} then user_id end) as participants,
+        sum(case when {{ has_role('points_earned') }} then points else 0 end) as points_issued,
+        count(case when {{ has_role('reward_granted') }} then 1 end) as rewards_granted
     from campaign_events
     group by campaign_id, date_day
 
@@ -122,6 +143,19 @@ participants as (
         date_day,
         user_id
     from campaign_events
+    where {{ has_role('campaign_interaction') }}
+
+),
+
+redeemed as (
+
+    select
+        campaign_id,
+        date_day,
+        sum(points) as points_redeemed
+    from points_redeemed
+    where campaign_id is not null
+    group by campaign_id, date_day
 
 ),
 
@@ -181,8 +215,11 @@ joined as (
         coalesce(participation.participants, 0) as participants,
         coalesce(participant_orders.participant_orders, 0) as participant_orders,
         cast(coalesce(participant_orders.participant_gmv, 0) as decimal(18, 2)) as participant_gmv,
+        cast(coalesce(participation.rewards_granted, 0) * campaign_days.reward_cost as decimal(18, 2)) as cash_cost,
         cast(coalesce(coupons.coupon_cost, 0) as decimal(18, 2)) as coupon_cost,
-        cast(coalesce(participation.points_issued, 0) * campaign_days.points_unit_cost as decimal(18, 2))
+        cast(coalesce(participation.points_issued, 0) as bigint) as points_issued,
+        cast(coalesce(redeemed.points_redeemed, 0) as bigint) as points_redeemed,
+        cast(coalesce(redeemed.points_redeemed, 0) * campaign_days.points_unit_cost as decimal(18, 2))
             as points_cost,
         coalesce(group_orders.treated_orders, 0) as treated_orders,
         cast(coalesce(group_orders.treated_gmv, 0) as decimal(18, 2)) as treated_gmv,
@@ -192,7 +229,8 @@ joined as (
         cast(coalesce(group_orders.holdout_platform_revenue, 0) as decimal(18, 2)) as holdout_platform_revenue,
         coalesce(group_sizes.holdout_users > 0, false) as has_holdout
     from campaign_days
-    left join group_sizes on campaign_days.campaign_id = group_sizes.campaign_id
+    left join group_sizes
+        on campaign_days.campaign_id = group_sizes.campaign_id and campaign_days.date_day = group_sizes.date_day
     left join participation
         on campaign_days.campaign_id = participation.campaign_id and campaign_days.date_day = participation.date_day
     left join participant_orders
@@ -201,6 +239,8 @@ joined as (
             and campaign_days.date_day = participant_orders.date_day
     left join coupons
         on campaign_days.campaign_id = coupons.campaign_id and campaign_days.date_day = coupons.date_day
+    left join redeemed
+        on campaign_days.campaign_id = redeemed.campaign_id and campaign_days.date_day = redeemed.date_day
     left join group_orders
         on campaign_days.campaign_id = group_orders.campaign_id and campaign_days.date_day = group_orders.date_day
 
@@ -210,7 +250,7 @@ per_user as (
 
     select
         *,
-        coupon_cost + points_cost as cost,
+        cast(cash_cost + coupon_cost + points_cost as decimal(18, 2)) as cost,
         treated_orders / nullif(treated_users, 0) as orders_per_treated_user,
         case when has_holdout then holdout_orders / nullif(holdout_users, 0) end as orders_per_holdout_user,
         treated_gmv / nullif(treated_users, 0) as gmv_per_treated_user,
@@ -233,7 +273,10 @@ final as (
         cast(participants / nullif(treated_users, 0) as double) as participation_rate,
         participant_orders,
         participant_gmv,
+        cash_cost,
         coupon_cost,
+        points_issued,
+        points_redeemed,
         points_cost,
         cost,
         treated_orders,
