@@ -155,7 +155,8 @@ class Engagement:
             creators = active[u["is_creator"][active]]
             self._simple_events(d, creators[rng.random(len(creators)) < 0.2], "campaign_join", rng, campaign="CNT01")
             if d == self.campaign_days["CNT01"][1] and len(creators):  # the contest's prize, on its last day
-                self._simple_events(d, creators[:1], "reward_granted", rng, campaign="CNT01")
+                # drawn from a stream of its own, so that the rest of the day is simulated as before
+                self._simple_events(d, creators[:1], "reward_granted", self.rng(d, 77), campaign="CNT01")
         rich = active[u["points"][active] >= POINTS_REDEEM]
         redeem = rich[rng.random(len(rich)) < 0.15]
         self._simple_events(d, redeem, "points_redeem", rng, points=POINTS_REDEEM)

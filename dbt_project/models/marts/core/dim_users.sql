@@ -94,16 +94,8 @@ final as (
         users.platform,
         users.region,
         coalesce(current_states.user_state, 'new') as user_state,
-        case
-            when scored.user_id is null then 'no_orders'
-            when scored.recency_score >= 4 and scored.frequency_score >= 4 and scored.monetary_score >= 4
-                then 'champions'
-            when scored.recency_score >= 3 and scored.frequency_score >= 4 then 'loyal'
-            when scored.recency_score >= 4 and scored.orders = 1 then 'new_customers'
-            when scored.recency_score <= 2 and scored.frequency_score >= 3 then 'at_risk'
-            when scored.recency_score <= 2 then 'hibernating'
-            else 'needs_attention'
-        end as rfm_segment,
+        {{ rfm_segment('scored.user_id', 'scored.recency_score', 'scored.frequency_score', 'scored.monetary_score', 'scored.orders') }}
+            as rfm_segment,
         case
             when scored.user_id is null then 'none'
             when scored.net_spend_percentile >= 0.9 then 'high'
