@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from opswh import contract
 from opswh.cli import app
 from opswh.paths import Paths
 from opswh.publish import publish_snapshot
@@ -66,7 +67,7 @@ def test_run_for_days_never_delivered_stops_and_lists_them(tmp_path, monkeypatch
     monkeypatch.delenv("OPSWH_AIRFLOW_URL", raising=False)
     r = runner.invoke(app, ["run", "--start", "2026-09-01", "--end", "2026-09-02"])
     assert r.exit_code == 2, r.output
-    assert "30 partition(s) of 2026-09-01..2026-09-02 are not delivered yet" in r.output
+    assert f"{2 * len(contract.FEEDS)} partition(s) of 2026-09-01..2026-09-02 are not delivered yet" in r.output
     assert "events/dt=2026-09-01" in r.output and "--wait" in r.output
     assert not (tmp_path / "airflow").exists()  # nothing was started
 

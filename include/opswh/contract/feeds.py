@@ -16,6 +16,7 @@ MEMBERSHIP_EVENTS = ("subscribe", "renew", "upgrade", "downgrade", "cancel")
 PLATFORMS = ("ios", "android", "web", "mini_program")
 CHANNEL_GROUPS = ("paid", "organic", "referral", "offline", "partner")
 CAMPAIGN_TYPES = ("check_in", "points", "task", "contest", "coupon")
+ACQUISITION_COST_TYPES = ("partner_fee", "offline_promotion", "new_user_coupon", "other")
 CONTENT_TYPES = ("UGC", "PGC")
 ASSIGNMENT_GROUPS = ("treatment", "holdout")
 BILLING_SERVICES = ("advertising", "value_added")
@@ -77,6 +78,31 @@ FEEDS: tuple[Feed, ...] = (
             _c("conversions", "BIGINT", "Platform-reported conversions (not used for attribution).", non_negative=True),
         ),
         row_checks=(RowCheck("clicks_le_impressions", "clicks <= impressions", "clicks exceed impressions", "clicks"),),
+    ),
+    Feed(
+        name="acquisition_costs",
+        needed_by="acquisition_cost and blended_cac in fct_kpi_daily",
+        rate_date="cost_date",
+        source="channels",
+        format="csv",
+        description="Non-media acquisition costs, one line per cost: partner fees, offline "
+        "promotion, new-user coupons and the like, as finance or the growth team books them. "
+        "A line re-sent in a later delivery replaces the earlier one (the latest partition wins).",
+        key=("cost_id",),
+        columns=(
+            _c("cost_id", "VARCHAR", "The cost line's id.", required=True),
+            _c("cost_date", "DATE", "Reporting day the cost belongs to.", required=True),
+            _c(
+                "cost_type",
+                "VARCHAR",
+                "partner_fee, offline_promotion, new_user_coupon or other.",
+                required=True,
+                enum=ACQUISITION_COST_TYPES,
+            ),
+            _c("channel", "VARCHAR", "Channel the cost belongs to, if any (see channel_catalog)."),
+            _c("currency", "VARCHAR", "Currency of the amount. ISO 4217 code.", required=True, currency=True),
+            _c("amount", _MONEY, "The cost in that currency.", required=True, non_negative=True),
+        ),
     ),
     Feed(
         name="registrations",

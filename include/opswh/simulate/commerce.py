@@ -14,6 +14,7 @@ from opswh.simulate.arrays import within_group_index
 from opswh.simulate.world import (
     CAMPAIGN,
     CATEGORIES,
+    CHANNEL_INDEX,
     CHANNELS,
     DAY_MS,
     PLAN_PRICES,
@@ -270,6 +271,39 @@ class Commerce:
             }
         )
         self.emit("merchant_billing", t, d)
+
+    def _acquisition_costs(self, d: int, new_today: np.ndarray) -> None:
+        """Non-media acquisition costs, drawn from nothing random: a partner fee per registration the
+        partner brought, a daily offline promotion budget, a new-user coupon per registration."""
+        day = self.start + timedelta(days=d)
+        partner = int((self.users["channel"][new_today] == CHANNEL_INDEX["partner_bank"]).sum())
+        rows = [
+            {
+                "cost_id": f"pf-{day}",
+                "cost_date": day,
+                "cost_type": "partner_fee",
+                "channel": "partner_bank",
+                "currency": "CNY",
+                "amount": round(8.0 * partner, 2),
+            },
+            {
+                "cost_id": f"op-{day}",
+                "cost_date": day,
+                "cost_type": "offline_promotion",
+                "channel": "offline_ground",
+                "currency": "CNY",
+                "amount": 1500.0,
+            },
+            {
+                "cost_id": f"nc-{day}",
+                "cost_date": day,
+                "cost_type": "new_user_coupon",
+                "channel": None,
+                "currency": "CNY",
+                "amount": round(5.0 * len(new_today), 2),
+            },
+        ]
+        self.emit("acquisition_costs", pa.Table.from_pylist(rows), d)
 
     def _ad_spend(self, d: int, new_today: np.ndarray, rng: np.random.Generator) -> None:
         """Spend follows the registrations a channel bought (CPA with noise), split over two campaigns."""

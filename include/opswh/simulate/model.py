@@ -287,6 +287,7 @@ class Simulator(Acquisition, Engagement, Commerce):
         self._profile_updates(d, active, rng)
         self._reference(d)
         self._ad_spend(d, new_today, rng)
+        self._acquisition_costs(d, new_today)
         self._merchant_billing(d, rng)
 
     def _day_ms(self, d: int, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -71,6 +71,7 @@ PROJECTIONS: dict[str, Callable[[Timestamp], str]] = {
         "select stat_date, channel, account_id, campaign_id, currency, spend, impressions, clicks, "
         "conversions from part"
     ),
+    "acquisition_costs": lambda ts: "select cost_id, cost_date, cost_type, channel, currency, amount from part",
     "registrations": lambda ts: (
         f"select 'u' || user_idx as user_id, {ts('registered_ms')} as registered_at, "
         "'d' || user_idx as device_id, platform, region, nickname, first_touch_source, first_touch_medium, "

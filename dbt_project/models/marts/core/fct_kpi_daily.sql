@@ -3,7 +3,9 @@
 -- week-over-week change. D1 / D7 retention and ROAS D7 are those of the registration cohort of
 -- 1 / 7 days before, which matures that day; their numerators and denominators stand beside
 -- them (retained users and cohort size; the cohort's D7 revenue and its day's spend), so that a
--- dashboard can re-aggregate them over a week or a month. Test accounts are excluded everywhere.
+-- dashboard can re-aggregate them over a week or a month. Blended CAC = (media spend + the
+-- non-media acquisition costs of the day: partner fees, offline promotion, new-user coupons, from
+-- the acquisition_costs feed) / new paying users. Test accounts are excluded everywhere.
 with users as (
 
     select * from {{ ref('int_users_attributed') }}
@@ -25,6 +27,12 @@ revenue as (
 channel_daily as (
 
     select * from {{ ref('fct_channel_daily') }}
+
+),
+
+acquisition_costs as (
+
+    select * from {{ ref('stg_channels__acquisition_costs') }}
 
 ),
 
@@ -52,6 +60,16 @@ acquisition as (
         sum(new_paying_users) as new_paying_users,
         sum(revenue_d7) as revenue_d7
     from channel_daily
+    group by date_day
+
+),
+
+other_acquisition as (
+
+    select
+        date_day,
+        sum(amount) as acquisition_cost
+    from acquisition_costs
     group by date_day
 
 ),
@@ -97,6 +115,10 @@ daily as (
         {{ needs('ad_spend', 'cast(coalesce(acquisition.spend, 0) as decimal(18, 2))') }} as spend,
         cast(coalesce(acquisition.new_paying_users, 0) as bigint) as new_paying_users,
         cast(acquisition.spend / nullif(acquisition.new_paying_users, 0) as decimal(18, 4)) as cac,
+        {{ needs('acquisition_costs', 'cast(coalesce(other_acquisition.acquisition_cost, 0) as decimal(18, 2))') }}
+            as acquisition_cost,
+        {{ needs('acquisition_costs', 'cast((coalesce(acquisition.spend, 0) + coalesce(other_acquisition.acquisition_cost, 0)) / nullif(acquisition.new_paying_users, 0) as decimal(18, 4))') }}
+            as blended_cac,
         cast(d7_cohort_acquisition.revenue_d7 / nullif(d7_cohort_acquisition.spend, 0) as double) as roas_d7,
         cast(d7_cohort_acquisition.revenue_d7 as decimal(18, 2)) as roas_d7_revenue,
         {{ needs('ad_spend', 'cast(d7_cohort_acquisition.spend as decimal(18, 2))') }} as roas_d7_spend,
@@ -111,6 +133,7 @@ daily as (
     left join active_users on days.date_day = active_users.date_day and active_users.platform = 'all'
     left join revenue on days.date_day = revenue.date_day and revenue.is_day_total
     left join acquisition on days.date_day = acquisition.date_day
+    left join other_acquisition on days.date_day = other_acquisition.date_day
     left join acquisition as d7_cohort_acquisition
         on d7_cohort_acquisition.date_day = {{ dbt.dateadd('day', -7, 'days.date_day') }}
     left join cohort_retention as d1_cohort

@@ -101,8 +101,8 @@ metric_values as (
         user_id,
         is_holdout,
         'orders' as metric,
-        cast(orders_y as double) as y,
-        cast(orders_x as double) as x
+        cast(orders_y as decimal(38, 2)) as y,
+        cast(orders_x as decimal(38, 2)) as x
     from user_metrics
     union all
     select
@@ -110,8 +110,8 @@ metric_values as (
         user_id,
         is_holdout,
         'gmv' as metric,
-        cast(gmv_y as double) as y,
-        cast(gmv_x as double) as x
+        cast(gmv_y as decimal(38, 2)) as y,
+        cast(gmv_x as decimal(38, 2)) as x
     from user_metrics
     union all
     select
@@ -119,9 +119,28 @@ metric_values as (
         user_id,
         is_holdout,
         'platform_revenue' as metric,
-        cast(platform_revenue_y as double) as y,
-        cast(platform_revenue_x as double) as x
+        cast(platform_revenue_y as decimal(38, 2)) as y,
+        cast(platform_revenue_x as decimal(38, 2)) as x
     from user_metrics
+
+),
+
+-- Exact sums (decimals) per group, so that every statistic is the same whatever the order the
+-- rows are read in (floating-point sums are not): means, variances and covariances follow from them.
+group_sums as (
+
+    select
+        campaign_id,
+        metric,
+        is_holdout,
+        count(*) as n,
+        sum(y) as sy,
+        sum(y * y) as syy,
+        sum(x) as sx,
+        sum(x * x) as sxx,
+        sum(x * y) as sxy
+    from metric_values
+    group by campaign_id, metric, is_holdout
 
 ),
 
@@ -130,23 +149,33 @@ cuped as (
     select
         campaign_id,
         metric,
-        covar_samp(y, x) / nullif(var_samp(x), 0) as theta,
-        avg(x) as mean_x
-    from metric_values
+        cast(sum(n) * sum(sxy) - sum(sx) * sum(sy) as double)
+        / nullif(cast(sum(n) * sum(sxx) - sum(sx) * sum(sx) as double), 0) as theta,
+        cast(sum(sx) as double) / sum(n) as mean_x
+    from group_sums
     group by campaign_id, metric
 
 ),
 
-adjusted as (
+moments as (
 
     select
-        metric_values.campaign_id,
-        metric_values.metric,
-        metric_values.is_holdout,
-        metric_values.y,
-        metric_values.y - coalesce(cuped.theta, 0) * (metric_values.x - cuped.mean_x) as y_cuped
-    from metric_values
-    inner join cuped on metric_values.campaign_id = cuped.campaign_id and metric_values.metric = cuped.metric
+        group_sums.campaign_id,
+        group_sums.metric,
+        group_sums.is_holdout,
+        group_sums.n,
+        cast(group_sums.sy as double) / group_sums.n as mean_y,
+        cast(group_sums.sx as double) / group_sums.n as mean_x,
+        cast(group_sums.n * group_sums.syy - group_sums.sy * group_sums.sy as double)
+        / nullif(group_sums.n * (group_sums.n - 1), 0) as var_y,
+        cast(group_sums.n * group_sums.sxx - group_sums.sx * group_sums.sx as double)
+        / nullif(group_sums.n * (group_sums.n - 1), 0) as var_x,
+        cast(group_sums.n * group_sums.sxy - group_sums.sx * group_sums.sy as double)
+        / nullif(group_sums.n * (group_sums.n - 1), 0) as cov_xy,
+        coalesce(cuped.theta, 0) as theta,
+        cuped.mean_x as mean_x_all
+    from group_sums
+    inner join cuped on group_sums.campaign_id = cuped.campaign_id and group_sums.metric = cuped.metric
 
 ),
 
@@ -155,17 +184,20 @@ group_stats as (
     select
         campaign_id,
         metric,
-        count(case when not is_holdout then 1 end) as n_t,
-        count(case when is_holdout then 1 end) as n_h,
-        avg(case when not is_holdout then y end) as mean_t,
-        avg(case when is_holdout then y end) as mean_h,
-        var_samp(case when not is_holdout then y end) as var_t,
-        var_samp(case when is_holdout then y end) as var_h,
-        avg(case when not is_holdout then y_cuped end) as mean_t_cuped,
-        avg(case when is_holdout then y_cuped end) as mean_h_cuped,
-        var_samp(case when not is_holdout then y_cuped end) as var_t_cuped,
-        var_samp(case when is_holdout then y_cuped end) as var_h_cuped
-    from adjusted
+        cast(coalesce(sum(case when not is_holdout then n end), 0) as bigint) as n_t,
+        cast(coalesce(sum(case when is_holdout then n end), 0) as bigint) as n_h,
+        max(case when not is_holdout then mean_y end) as mean_t,
+        max(case when is_holdout then mean_y end) as mean_h,
+        max(case when not is_holdout then var_y end) as var_t,
+        max(case when is_holdout then var_y end) as var_h,
+        -- CUPED: Y' = Y - theta x (X - mean(X)), its mean and variance from the same sums
+        max(case when not is_holdout then mean_y - theta * (mean_x - mean_x_all) end) as mean_t_cuped,
+        max(case when is_holdout then mean_y - theta * (mean_x - mean_x_all) end) as mean_h_cuped,
+        max(case when not is_holdout then greatest(var_y + theta * theta * var_x - 2 * theta * cov_xy, 0) end)
+            as var_t_cuped,
+        max(case when is_holdout then greatest(var_y + theta * theta * var_x - 2 * theta * cov_xy, 0) end)
+            as var_h_cuped
+    from moments
     group by campaign_id, metric
 
 ),
