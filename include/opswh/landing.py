@@ -100,8 +100,14 @@ class FileProblem:
     name: str
     reason: str
 
+    @property
+    def in_folder(self) -> bool:
+        """The name can name a file of the partition folder (messages show its path, else the entry verbatim)."""
+        name = self.name
+        return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and name.isprintable()
+
     def message(self, part_dir: Path) -> str:
-        return f"{part_dir / self.name}: {self.reason}" if _is_plain(self.name) else f"{self.name!r}: {self.reason}"
+        return f"{part_dir / self.name}: {self.reason}" if self.in_folder else f"{self.name!r}: {self.reason}"
 
 
 @dataclass
@@ -192,10 +198,6 @@ def _marker_entries(marker: Path, feed: str, dt: date) -> list[tuple[str, int, s
     if bad_counts:
         raise LandingError(f"{marker}: negative record count for {', '.join(map(repr, bad_counts))}.")
     return listed
-
-
-def _is_plain(name: object) -> bool:
-    return isinstance(name, str) and _name_problem(name) is None
 
 
 def _name_problem(name: object) -> str | None:

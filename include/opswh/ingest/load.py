@@ -160,9 +160,7 @@ def _rel(path: Path, paths: Paths) -> str:
 
 def _listed_as(part: Path, problem: FileProblem, paths: Paths) -> str:
     """A refused file as messages name it: its path under the landing folder, or the marker's entry verbatim."""
-    name = problem.name
-    plain = isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and name.isprintable()
-    return _rel(part / name, paths) if plain else repr(name)
+    return _rel(part / problem.name, paths) if problem.in_folder else repr(problem.name)
 
 
 def _file_errors_message(feed: str, dt: date, result: LoadResult, listed: int) -> str:
