@@ -11,9 +11,9 @@ with users as (
 
 ),
 
-user_states as (
+user_state_spans as (
 
-    select * from {{ ref('int_user_states_daily') }}
+    select * from {{ ref('int_user_state_spans') }}
 
 ),
 
@@ -38,10 +38,13 @@ as_of as (
 current_states as (
 
     select
-        user_states.user_id,
-        user_states.user_state
-    from user_states
-    inner join as_of on user_states.date_day = as_of.snapshot_date
+        user_state_spans.user_id,
+        user_state_spans.user_state
+    from user_state_spans
+    inner join as_of
+        on
+            user_state_spans.valid_from <= as_of.snapshot_date
+            and (user_state_spans.valid_to is null or user_state_spans.valid_to >= as_of.snapshot_date)
 
 ),
 
