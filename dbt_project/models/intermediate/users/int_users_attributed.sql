@@ -51,29 +51,35 @@ flagged_later as (
 
 ),
 
+-- the sightings of users without a registration record only: ranking every logged-in event of
+-- the history by user would cost the history, for the few users (none, with a registration feed)
+-- it is for
 event_sightings as (
 
     select
-        user_id,
-        device_id,
-        platform,
-        event_at,
+        events.user_id,
+        events.device_id,
+        events.platform,
+        events.event_at,
         row_number() over (
-            partition by user_id
-            order by case when event_type = 'identify' then 0 else 1 end, event_at, event_id
+            partition by events.user_id
+            order by case when events.event_type = 'identify' then 0 else 1 end, events.event_at, events.event_id
         ) as sighting
     from events
-    where user_id is not null
+    left join registrations on events.user_id = registrations.user_id
+    where events.user_id is not null and registrations.user_id is null
 
 ),
 
 order_sightings as (
 
     select
-        user_id,
-        placed_at,
-        row_number() over (partition by user_id order by placed_at, order_id) as sighting
+        orders.user_id,
+        orders.placed_at,
+        row_number() over (partition by orders.user_id order by orders.placed_at, orders.order_id) as sighting
     from orders
+    left join registrations on orders.user_id = registrations.user_id
+    where registrations.user_id is null
 
 ),
 
