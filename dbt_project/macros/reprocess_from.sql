@@ -10,6 +10,7 @@
     in), with the newest day it holds less `lookback_days` and `window_days` as a floor; everything
     while it holds no rows (a history whose first builds had no orders). -#}
 {% macro incremental_floor(date_column='date_day', window_days=0) -%}
+    {%- set floor -%}
     case
         when (select max({{ date_column }}) from {{ this }}) is null then cast('1900-01-01' as date)
         else least(
@@ -17,6 +18,8 @@
             {{ changed_from() }}
         )
     end
+    {%- endset -%}
+    {{ day_literal(floor) }}
 {%- endmacro %}
 
 {#- The first reporting day an incremental run of a daily mart rebuilds: its `incremental_floor`
@@ -29,10 +32,11 @@
     placement day of the orders that changed since (a late payment or cancellation). "Since" is
     the `incremental_floor` without the window. A model calling it declares the staging models it
     reads, and stg_loader__changes, with `-- depends_on:` comments. -#}
-{% macro reprocess_from(window_days=0, user_orders=false, changed_orders=false) -%}
-    {%- set since = incremental_floor() -%}
+{% macro reprocess_from(window_days=0, user_orders=false, changed_orders=false, date_column='date_day') -%}
+    {%- set since = incremental_floor(date_column) -%}
+    {%- set floor -%}
     least(
-        {{ incremental_floor(window_days=window_days) }},
+        {{ incremental_floor(date_column, window_days=window_days) }},
         coalesce(
             (
                 select min(registrations.registered_date)
@@ -67,4 +71,19 @@
             )
         {%- endif %}
     )
+    {%- endset -%}
+    {{ day_literal(floor) }}
+{%- endmacro %}
+
+{#- A day expression of an incremental run, evaluated once when the model runs and written into its
+    SQL as a date literal: a filter on a constant lets DuckDB skip the row groups of earlier days (a
+    filter on a subquery scans the whole table). In a unit test (whose `this` and inputs are
+    fixtures) and at parse time, the expression itself. -#}
+{% macro day_literal(expression) -%}
+    {%- if execute and model.resource_type == 'model' and is_incremental() -%}
+        {%- set value = run_query('select ' ~ expression).columns[0].values()[0] -%}
+        {%- if value is none -%}cast(null as date){%- else -%}cast('{{ value }}' as date){%- endif -%}
+    {%- else -%}
+        {{ expression }}
+    {%- endif -%}
 {%- endmacro %}
