@@ -6,9 +6,17 @@
 -- ARPU = platform revenue / active users; ARPPU = platform revenue / paying users;
 -- repeat-purchase rate = buyers with at least 2 orders / buyers with at least 1.
 -- `is_period_partial` flags the month that holds the as-of day and has not ended.
+-- Active users are real users: int_user_activity_daily keeps the rows of an account flagged as a
+-- test account after its days were built, so the join drops them.
 with activity as (
 
     select * from {{ ref('int_user_activity_daily') }}
+
+),
+
+users as (
+
+    select * from {{ ref('int_users_attributed') }}
 
 ),
 
@@ -33,10 +41,11 @@ as_of as (
 active as (
 
     select
-        cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as month_start,
-        count(distinct user_id) as active_users
+        cast({{ dbt.date_trunc('month', 'activity.activity_date') }} as date) as month_start,
+        count(distinct activity.user_id) as active_users
     from activity
-    group by cast({{ dbt.date_trunc('month', 'activity_date') }} as date)
+    inner join users on activity.user_id = users.user_id
+    group by cast({{ dbt.date_trunc('month', 'activity.activity_date') }} as date)
 
 ),
 
