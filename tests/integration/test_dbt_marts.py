@@ -9,24 +9,18 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from opswh import contract
+from opswh import builds, contract
+from opswh.days import DayRange
 from opswh.dbt_runner import run_dbt
 from opswh.ingest import load_partition
+from opswh.pipeline import dbt_build
 from opswh.publish import publish_snapshot
 from tests.support import START, simulate
 
 DAYS = 40
-# Checked after the incremental run and again after a full refresh: they must not differ.
-COMPARED = {
-    "fct_kpi_daily": "date_day",
-    "fct_channel_daily": "date_day, channel, campaign_id",
-    "fct_revenue_daily": "date_day, channel, category",
-    "fct_retention_daily_cohorts": "registered_date, channel",
-    "fct_lifecycle": "period_type, period_start",
-    "fct_campaign_performance": "campaign_id, date_day",
-    "fct_points_daily": "date_day",
-    "fct_membership_mrr": "month_start",
-}
+# Checked after the incremental run and again after a full refresh: every public mart, and the
+# state spans the incremental state marts are derived from, must not differ.
+COMPARED = ("marts", "intermediate.int_user_state_spans")
 
 
 def _load(paths, days) -> None:
@@ -38,27 +32,43 @@ def _load(paths, days) -> None:
 
 def _snapshot(paths) -> dict[str, list[tuple]]:
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        return {t: con.execute(f"select * from marts.{t} order by {key}").fetchall() for t, key in COMPARED.items()}
+        marts = con.execute(
+            "select 'marts.' || table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'marts'"
+        ).fetchall()
+        tables = [t for (t,) in marts] + list(COMPARED[1:])
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
 
 
 @pytest.fixture(scope="module")
 def marts(tmp_path_factory):
     """40 days at 600 registrations a day: all but the last 3 days loaded and built, then each of
-    the last 3 loaded and built incrementally (as the daily DAG does; every build runs the dbt
+    the last 3 loaded and built incrementally as the daily DAG does (each build recorded, so the
+    next rebuilds only the days its loads changed, and tests those days; every build runs the dbt
     tests, reconciliations included), then a full refresh to compare."""
     paths = simulate(tmp_path_factory.mktemp("marts"), days=DAYS, scale=600, seed=7)
     days = [START + timedelta(days=i) for i in range(DAYS)]
     _load(paths, days[:-3])
-    run_dbt(paths, ["build"])
+    run_dbt(paths, ["build"])  # with the unit tests, which the pipeline's builds leave to CI
+    with duckdb.connect(str(paths.warehouse)) as con:
+        builds.record(con, "history")
     for day in days[-3:]:
         _load(paths, [day])
-        run_dbt(paths, ["build"])
+        dbt_build(paths, DayRange(day, day), run_id=f"day {day}")
     incremental = _snapshot(paths)
+    compiled = {"daily": _compiled_tests(paths)}
     run_dbt(paths, ["build", "--full-refresh"])
+    compiled["full_refresh"] = _compiled_tests(paths)
     truth = json.loads((paths.landing / "_truth.json").read_text())
     con = duckdb.connect(str(paths.warehouse), read_only=True)
-    yield con, paths, truth, incremental
+    yield con, paths, truth, incremental, compiled
     con.close()
+
+
+def _compiled_tests(paths) -> dict[str, str]:
+    """The SQL each data test of the last build ran, by test name."""
+    run = paths.dbt_target / "run" / "opswh"
+    return {f.stem: f.read_text() for f in run.rglob("*.sql") if "models" in f.parts and f.parent.suffix == ".yml"}
 
 
 def _whole_run_lift(con, campaign_id: str) -> tuple[bool, float | None]:
@@ -74,7 +84,7 @@ def _whole_run_lift(con, campaign_id: str) -> tuple[bool, float | None]:
 
 
 def test_campaign_lift_finds_the_simulated_effect_and_no_effect(marts) -> None:
-    con, _, truth, _ = marts
+    con, _, truth, *_ = marts
     campaigns = truth["campaigns"]
     assert campaigns["CHK01"]["order_effect"] == 1.3 and campaigns["CPN01"]["order_effect"] == 1.0
     has_holdout, lift = _whole_run_lift(con, "CHK01")
@@ -86,10 +96,24 @@ def test_campaign_lift_finds_the_simulated_effect_and_no_effect(marts) -> None:
 
 
 def test_incremental_runs_agree_with_a_full_rebuild(marts) -> None:
-    _, paths, _, incremental = marts
+    _, paths, _, incremental, _ = marts
     rebuilt = _snapshot(paths)
-    for table in COMPARED:
+    assert len(incremental) > 20 and incremental.keys() == rebuilt.keys()
+    for table in incremental:
         assert incremental[table] == rebuilt[table], table
+
+
+def test_a_daily_build_tests_the_days_it_changed_and_a_full_refresh_tests_everything(marts) -> None:
+    """A model with a day column is tested from the first day the build rebuilt; reconciliations
+    with another relation, and every test of a full refresh, see whole tables."""
+    *_, compiled = marts
+    daily, full = compiled["daily"], compiled["full_refresh"]
+    unique_events = next(name for name in daily if name.startswith("unique_stg_events__events_event_id"))
+    assert "where event_date >= least(" in daily[unique_events] and "stg_loader__changes" in daily[unique_events]
+    assert "event_date >=" not in full[unique_events]
+    spend = next(name for name in daily if name.startswith("channel_daily_spend_reconciles"))
+    assert "stg_loader__changes" not in daily[spend]
+    assert not any("stg_loader__changes" in sql for sql in full.values())
 
 
 def test_channel_spend_reconciles_with_the_latest_raw_delivery(marts) -> None:
@@ -147,7 +171,7 @@ def test_report_reads_the_published_marts(marts, monkeypatch) -> None:
 
     from opswh.cli import app
 
-    con, paths, _, _ = marts
+    con, paths, *_ = marts
     con.close()  # publishing reads the warehouse; this is the module's last test
     publish_snapshot(paths, START + timedelta(days=DAYS - 1), "test")
     monkeypatch.setenv("OPSWH_DATA_DIR", str(paths.root))
