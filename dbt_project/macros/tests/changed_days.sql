@@ -5,7 +5,8 @@
     whichever is earlier: the days its incremental run rewrote). A `--full-refresh` build, a test
     with a `where` of its own and a reconciliation with another relation (`sums_match`) test
     whole tables. Singular tests and models without
-    a day column are tested whole. -#}
+    a day column are tested whole, and so is everything while stg_loader__changes is not built
+    (a build that selects only some models, on a new warehouse). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
@@ -19,7 +20,8 @@
             {%- if node.relation_name == (relation | string) and node.config.meta.get('day_column') -%}
                 {%- set found.day_column = node.config.meta['day_column'] -%}
             {%- endif -%}
-            {%- if node.name == 'stg_loader__changes' -%}
+            {%- if node.name == 'stg_loader__changes'
+                and adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
                 {%- set found.changes = node.relation_name -%}
             {%- endif -%}
         {%- endfor -%}
