@@ -32,11 +32,11 @@
     placement day of the orders that changed since (a late payment or cancellation). "Since" is
     the `incremental_floor` without the window. A model calling it declares the staging models it
     reads, and stg_loader__changes, with `-- depends_on:` comments. -#}
-{% macro reprocess_from(window_days=0, user_orders=false, changed_orders=false, date_column='date_day') -%}
-    {%- set since = incremental_floor(date_column) -%}
+{% macro reprocess_from(window_days=0, user_orders=false, changed_orders=false) -%}
+    {%- set since = incremental_floor() -%}
     {%- set floor -%}
     least(
-        {{ incremental_floor(date_column, window_days=window_days) }},
+        {{ incremental_floor(window_days=window_days) }},
         coalesce(
             (
                 select min(registrations.registered_date)
