@@ -115,11 +115,12 @@ def platform_ops_daily() -> None:
 
     @task(pool=WRITER_POOL)
     @fail_fast
-    def publish(r: dict) -> dict:
-        """Swap the validated marts into the read-only published snapshot."""
+    def publish(r: dict, loaded: dict, raw: dict, built: dict, marts: dict) -> dict:
+        """Swap the validated marts, and the pipeline's health with this run's, into the read-only snapshot."""
         from opswh.pipeline import publish as do_publish
 
-        return do_publish(_paths(), _days(r), r["run_id"])
+        stages = {"load": loaded, "validate_raw": raw, "dbt": built, "validate_marts": marts}
+        return do_publish(_paths(), _days(r), r["run_id"], stages)
 
     @task
     def summary(r: dict, loaded: dict, raw: dict, built: dict, marts: dict, published: dict) -> str:
@@ -141,8 +142,7 @@ def platform_ops_daily() -> None:
     raw >> built
     marts = validate_marts(days)
     built >> marts
-    published = publish(days)
-    marts >> published
+    published = publish(days, loaded, raw, built, marts)
     summary(days, loaded, raw, built, marts, published)
 
 

@@ -24,18 +24,20 @@ def simulate(
 
 
 def publish_days(paths: Paths, start: date, end: date, run_id: str = "test") -> dict:
-    """The pipeline's stages for start..end, without Airflow: load, validate raw, build, validate marts, publish."""
+    """The pipeline's stages for start..end, without Airflow, as the DAG wires them: load, validate raw,
+    build, validate marts, publish (with the run's health), write the run summary."""
     from opswh import contract
     from opswh.days import DayRange
-    from opswh.pipeline import dbt_build, load_source, publish, validate
+    from opswh.pipeline import dbt_build, load_source, publish, validate, write_run_summary
 
     days = DayRange(start, end)
-    out = {"loads": {s: load_source(paths, s, days, run_id=run_id) for s in contract.SOURCES}}
-    out["raw"] = validate(paths, "raw", days, run_id)
-    out["dbt"] = dbt_build(paths, days, run_id=run_id)
-    out["marts"] = validate(paths, "marts", days, run_id)
-    out["published"] = publish(paths, days, run_id)
-    return out
+    stages = {"load": {s: load_source(paths, s, days, run_id=run_id) for s in contract.SOURCES}}
+    stages["validate_raw"] = validate(paths, "raw", days, run_id)
+    stages["dbt"] = dbt_build(paths, days, run_id=run_id)
+    stages["validate_marts"] = validate(paths, "marts", days, run_id)
+    stages["published"] = publish(paths, days, run_id, stages)
+    write_run_summary(paths, days, run_id, stages)
+    return stages
 
 
 def mart_digests(paths: Paths) -> dict[str, tuple]:
@@ -44,7 +46,9 @@ def mart_digests(paths: Paths) -> dict[str, tuple]:
     import duckdb
 
     with duckdb.connect(str(paths.published), read_only=True) as con:
-        tables = con.execute("select table_name from information_schema.tables where table_catalog = 'marts'")
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'marts' and table_schema = 'main'"
+        )
         return {
             t: con.execute(f"select count(*), sum(hash(m::varchar)) from marts.{t} as m").fetchall()[0]
             for (t,) in tables.fetchall()

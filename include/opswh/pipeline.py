@@ -152,17 +152,20 @@ def validate(paths: Paths, stage: str, days: DayRange, run_id: str) -> dict:
     }
 
 
-def publish(paths: Paths, days: DayRange, run_id: str) -> dict:
+def publish(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any] | None = None) -> dict:
+    """Publish the validated marts, with the pipeline's health (``stages``: this run's results so far)."""
     from opswh.publish import publish_snapshot
+    from opswh.run_records import run_summary
 
-    return publish_snapshot(paths, days.end, run_id)
+    current = run_summary(run_id, str(days.start), str(days.end), stages) if stages is not None else None
+    return publish_snapshot(paths, days.end, run_id, current_run=current)
 
 
 def write_run_summary(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any]) -> Path:
     """A JSON summary of the run under <data dir>/runs/, linked from the task log."""
+    from opswh.run_records import run_summary
+
     paths.runs.mkdir(parents=True, exist_ok=True)
     path = paths.runs / f"{days.end}_{safe_name(run_id)}.json"
-    path.write_text(
-        json.dumps({"run_id": run_id, "start": str(days.start), "end": str(days.end), **stages}, indent=1, default=str)
-    )
+    path.write_text(json.dumps(run_summary(run_id, str(days.start), str(days.end), stages), indent=1, default=str))
     return path

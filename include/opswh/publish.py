@@ -1,12 +1,17 @@
 """Write-audit-publish, the publish step: make validated marts visible to readers atomically.
 
 dbt builds into the working warehouse, which only the pipeline opens. Publishing copies every
-table of the ``marts`` schema into a new DuckDB file and swaps it into place with one
-``os.replace``: BI tools and ``opswh query`` open ``<data dir>/published/marts.duckdb``
-read-only, never hit the writer's lock, and see either the previous snapshot or the new one.
-The same tables are written as ``published/parquet/<mart>.parquet``: ``parquet`` is a symbolic
-link to a new version folder, swapped with one ``os.replace`` after the DuckDB file (the
-version before stays until the next publish, for readers in the middle of a query).
+table of the ``marts`` schema, with dbt's table and column descriptions as comments, into a new
+DuckDB file and swaps it into place with one ``os.replace``: BI tools and ``opswh query`` open
+``<data dir>/published/marts.duckdb`` read-only, never hit the writer's lock, and see either the
+previous snapshot or the new one. The marts are in the file's default schema; its ``ops`` schema
+holds the pipeline's health (dbt's ``ops`` models: the loads' reconciliation and the rejects; and
+``opswh.run_records``: the runs, their validations and findings). The file is written in DuckDB's
+storage format of ``STORAGE_VERSION``, so that BI tools bundling an older DuckDB open it.
+The same tables are written as ``published/parquet/<mart>.parquet`` (``parquet/ops/<table>.parquet``
+for the health): ``parquet`` is a symbolic link to a new version folder, swapped with one
+``os.replace`` after the DuckDB file (the version before stays until the next publish, for readers
+in the middle of a query).
 
 What a reader sees: a DuckDB process keeps one database instance per file while any connection
 to it is open, and every connection it opens to that path shares it. So a new connection sees
@@ -27,14 +32,23 @@ from pathlib import Path
 
 from opswh.ingest.sql import ident, literal
 from opswh.paths import Paths
+from opswh.run_records import TABLES as RECORD_TABLES
+from opswh.run_records import RecordTable, run_rows, validation_rows
 
+# The oldest DuckDB release that opens the snapshot (BI tools bundle their own DuckDB; 1.1 is the
+# oldest still common, e.g. in duckdb-engine deployments of Superset and Metabase's driver).
+STORAGE_VERSION = "v1.1.0"
+# warehouse schema -> snapshot schema ("main": readers query the marts without a schema name)
+SCHEMAS = {"marts": "main", "ops": "ops"}
 META_TABLE = "_snapshot"
 TMP_PREFIX = ".marts."
 PARQUET_PREFIX = ".parquet."
 LINK_PREFIX = ".link."
 
 
-def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
+def publish_snapshot(paths: Paths, as_of: date, run_id: str, current_run: dict | None = None) -> dict:
+    """Publish the warehouse's marts and health as of ``as_of``; ``current_run`` is the publishing run's
+    summary so far (``run_records.run_summary``), its row in ``ops.runs``."""
     import duckdb
 
     paths.published_dir.mkdir(parents=True, exist_ok=True)
@@ -44,36 +58,61 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
     counts: dict[str, int] = {}
     with duckdb.connect() as con:
         con.execute(f"attach {literal(paths.warehouse)} as wh (read_only)")
-        tables = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = 'marts' "
-                "order by 1"
-            ).fetchall()
-        ]
-        if not tables:
+        tables = {
+            schema: [
+                r[0]
+                for r in con.execute(
+                    "select table_name from information_schema.tables where table_catalog = 'wh' "
+                    "and table_schema = ? order by 1",
+                    [schema],
+                ).fetchall()
+            ]
+            for schema in SCHEMAS
+        }
+        if not tables["marts"]:
             raise RuntimeError(f"{paths.warehouse}: schema marts has no tables; nothing to publish")
-        con.execute(f"attach {literal(tmp)} as pub")
-        for t in tables:
-            con.execute(f"create table pub.main.{ident(t)} as select * from wh.marts.{ident(t)}")
-            counts[t] = con.execute(f"select count(*) from pub.main.{ident(t)}").fetchall()[0][0]
+        con.execute(f"attach {literal(tmp)} as pub (storage_version {literal(STORAGE_VERSION)})")
+        con.execute("create schema pub.ops")
+        published: list[str] = []  # "table" (a mart) or "ops.table"
+        for schema, names in tables.items():
+            for t in names:
+                target = f"pub.{SCHEMAS[schema]}.{ident(t)}"
+                con.execute(f"create table {target} as select * from wh.{schema}.{ident(t)}")
+                _copy_comments(con, schema, t, target)
+                published.append(t if schema == "marts" else f"ops.{t}")
+        validations, findings = validation_rows(paths)
+        rows = {"runs": run_rows(paths, current_run), "validations": validations, "findings": findings}
+        for table in RECORD_TABLES:
+            _write_records(con, table, rows[table.name])
+            published.append(f"ops.{table.name}")
+        for name in published:
+            counts[name] = con.execute(f"select count(*) from pub.{_qualified(name)}").fetchall()[0][0]
         meta = {
             "as_of": as_of.isoformat(),
             "run_id": run_id,
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "row_counts": counts,
+            "row_counts": {n: c for n, c in counts.items() if not n.startswith("ops.")},
+            "ops_row_counts": {n: c for n, c in counts.items() if n.startswith("ops.")},
+            "storage_version": STORAGE_VERSION,
         }
         con.execute(f"create table pub.main.{META_TABLE} as select ?::json as meta", [json.dumps(meta)])
+        con.execute(f"comment on table pub.main.{META_TABLE} is 'What this snapshot holds, one row.'")
+        con.execute(
+            f"comment on column pub.main.{META_TABLE}.meta is "
+            "'as_of (the reporting day), run_id, published_at, row_counts of the marts and of ops, storage_version.'"
+        )
         version = paths.published_dir / f"{PARQUET_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S%f}.{os.getpid()}"
-        version.mkdir()
-        for t in [*tables, META_TABLE]:
-            con.execute(f"copy pub.main.{ident(t)} to {literal(version / f'{t}.parquet')} (format parquet)")
+        (version / "ops").mkdir(parents=True)
+        for name in [*published, META_TABLE]:
+            file = version / f"{name.replace('.', '/')}.parquet"
+            con.execute(f"copy pub.{_qualified(name)} to {literal(file)} (format parquet)")
         con.execute("detach pub")
     os.chmod(tmp, 0o444)
     _fsync(tmp)
-    for f in version.iterdir():
+    for f in [*version.rglob("*.parquet")]:
         os.chmod(f, 0o444)
         _fsync(f)
+    _fsync(version / "ops")
     _fsync(version)
     os.replace(tmp, paths.published)
     previous = _swap_link(paths.published_parquet, version)
@@ -82,6 +121,38 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str) -> dict:
         if old.is_dir() and not old.is_symlink() and old.name not in (version.name, previous):
             _remove_version(old)
     return meta
+
+
+def _qualified(name: str) -> str:
+    """A published table's name in the snapshot: "fct_x" -> main."fct_x", "ops.x" -> ops."x"."""
+    schema, _, table = name.rpartition(".")
+    return f"{schema or 'main'}.{ident(table)}"
+
+
+def _copy_comments(con, schema: str, table: str, target: str) -> None:
+    """dbt's descriptions (persisted as comments in the warehouse) onto the published copy."""
+    (comment,) = con.execute(
+        "select comment from duckdb_tables() where database_name = 'wh' and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()[0]
+    if comment:
+        con.execute(f"comment on table {target} is {literal(comment)}")
+    for column, comment in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'wh' and schema_name = ? "
+        "and table_name = ? and comment is not null",
+        [schema, table],
+    ).fetchall():
+        con.execute(f"comment on column {target}.{ident(column)} is {literal(comment)}")
+
+
+def _write_records(con, table: RecordTable, rows: list[tuple]) -> None:
+    target = f"pub.ops.{ident(table.name)}"
+    con.execute(f"create table {target} ({', '.join(f'{ident(c.name)} {c.type}' for c in table.columns)})")
+    if rows:
+        con.executemany(f"insert into {target} values ({', '.join('?' for _ in table.columns)})", rows)
+    con.execute(f"comment on table {target} is {literal(table.description)}")
+    for c in table.columns:
+        con.execute(f"comment on column {target}.{ident(c.name)} is {literal(c.description)}")
 
 
 def _swap_link(link: Path, target: Path) -> str | None:

@@ -51,7 +51,7 @@ def test_days_loaded_out_of_order_and_rerun_publish_the_in_order_marts(tmp_path,
         if (first, last) == (7, 9):
             changed_from, changed_to = out["dbt"]["changed_days"].split("..")
             assert changed_from <= str(_day(7)) and changed_to == str(_day(12))
-            assert out["marts"]["days_checked"] == out["dbt"]["changed_days"]
+            assert out["validate_marts"]["days_checked"] == out["dbt"]["changed_days"]
     assert mart_digests(mixed) == reference
 
 

@@ -75,3 +75,22 @@ def test_image_installs_from_the_lock_with_its_driver_and_runs_as_a_user() -> No
     assert re.search(r"^USER airflow$", docker, re.M)
     locked = {p["name"] for p in tomllib.loads((REPO_ROOT / "uv.lock").read_text())["package"]}
     assert {"psycopg2-binary", "apache-airflow-providers-fab", "apache-airflow-client"} <= locked
+
+
+def test_superset_reads_the_published_volume_read_only_with_the_tested_driver() -> None:
+    svc = COMPOSE["services"]["superset"]
+    assert "opswh-published:/data/published:ro" in svc["volumes"]
+    assert not any(v.startswith("opswh-data") for v in svc["volumes"])  # never the working warehouse
+    uri = svc["environment"]["SUPERSET_MARTS_URI"]
+    assert uri == "duckdb:////data/published/marts.duckdb?access_mode=read_only"
+    assert svc["ports"] == ["${SUPERSET_BIND:-127.0.0.1}:8088:8088"] and "healthcheck" in svc
+    docker = (REPO_ROOT / svc["build"]["dockerfile"]).read_text()
+    assert "pip install --no-cache-dir -r /app/opswh/requirements.txt" in docker
+    assert "COPY deploy/superset/requirements.txt /app/opswh/requirements.txt" in docker
+    script = (REPO_ROOT / "deploy" / "superset" / "superset-init.sh").read_text()
+    assert svc["command"] == ["/app/opswh/superset-init.sh"] and "COPY deploy/superset/superset-init.sh " in docker
+    assert 'set-database-uri --database_name "Platform Ops marts" --uri "${SUPERSET_MARTS_URI}"' in script
+    for secret in ("SUPERSET_SECRET_KEY", "SUPERSET_ADMIN_PASSWORD"):
+        assert secret in script.split("for name in", 1)[1].split(";", 1)[0]
+        assert re.search(rf"^{secret}=change-me$", (REPO_ROOT / ".env.example").read_text(), re.M)
+    assert "superset-home" in COMPOSE["volumes"]

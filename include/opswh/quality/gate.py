@@ -132,6 +132,7 @@ def validate_stage(
     (out / "_report.json").write_text(
         json.dumps(
             {
+                "run_id": run_id,
                 "stage": stage,
                 "validated": report.validated,
                 "data_docs": report.data_docs,
