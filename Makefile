@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test lint unit e2e bench reliability reliability-long clean
+.PHONY: setup demo test lint unit e2e bench reliability reliability-long screenshots clean
 
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
@@ -38,6 +38,11 @@ reliability-long: setup
 
 test: setup lint
 	$(PY) -m pytest -q
+
+# PNGs of every dashboard page (docs/screenshots/, shown in the README) from the published snapshot
+# of the data directory (`make demo` first).
+screenshots: setup
+	$(PY) -m opswh.dashboard.screenshots
 
 bench: setup
 	$(PY) bench/bench_ingest.py

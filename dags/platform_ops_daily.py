@@ -7,7 +7,7 @@ conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` (a history load in one run);
 `"full_refresh": true` in conf, dbt rebuilds every model from scratch.
 
 wait for the landing markers -> load raw (per source) -> validate raw (Great Expectations)
--> dbt source freshness + dbt build -> validate marts (Great Expectations) -> publish -> summary
+-> dbt source freshness + dbt build -> validate marts (Great Expectations) -> publish -> dashboard (dbt docs, dashboards) and summary
 
 Every task that opens the DuckDB warehouse takes the one slot of the writer pool, and
 `max_active_runs=1`, so no two processes ever hold the file. Every stage is safe to re-run for
@@ -122,6 +122,14 @@ def platform_ops_daily() -> None:
         stages = {"load": loaded, "validate_raw": raw, "dbt": built, "validate_marts": marts}
         return do_publish(_paths(), _days(r), r["run_id"], stages)
 
+    @task(pool=WRITER_POOL)
+    @fail_fast
+    def dashboard(published: dict) -> dict:
+        """dbt docs, then the dashboards, built from the snapshot just published (readers see the marts first)."""
+        from opswh.pipeline import build_dashboard
+
+        return build_dashboard(_paths())
+
     @task
     def summary(r: dict, loaded: dict, raw: dict, built: dict, marts: dict, published: dict) -> str:
         """Write the run summary and print where to look."""
@@ -143,6 +151,7 @@ def platform_ops_daily() -> None:
     marts = validate_marts(days)
     built >> marts
     published = publish(days, loaded, raw, built, marts)
+    dashboard(published)
     summary(days, loaded, raw, built, marts, published)
 
 

@@ -18,20 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from opswh.debian import ensure_debian_package
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def ensure_debian_package(binary: Path, package: str) -> None:
-    """Install ``package`` with apt-get when ``binary`` is not on the machine."""
-    if binary.exists():
-        return
-    if os.geteuid() != 0:
-        raise RuntimeError(f"{binary} is missing and installing {package} needs root: apt-get install -y {package}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", package], check=True, env=env, capture_output=True)
-    if not binary.exists():
-        raise RuntimeError(f"apt-get install {package} did not provide {binary}")
 
 
 def free_port() -> int:

@@ -175,6 +175,16 @@ def _revenue_model(value: Any) -> str:
     return name
 
 
+DASHBOARD_LANGS = ("zh", "en")
+
+
+def _lang(value: Any) -> str:
+    name = _text(value).lower()
+    if name not in DASHBOARD_LANGS:
+        raise ValueError(f"expected one of {', '.join(DASHBOARD_LANGS)}")
+    return name
+
+
 def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def parse_or_none(value: Any) -> Any:
         return None if value is None or (isinstance(value, str) and not value.strip()) else parse(value)
@@ -267,6 +277,8 @@ SETTINGS: tuple[Setting, ...] = (
         "retailer (net revenue of own sales) or subscription (membership).",
     ),
     Setting("dbt_vars", _json_object, {}, "Overrides of the dbt vars that define metrics (windows, thresholds)."),
+    Setting("dashboard_lang", _lang, "zh", "Language of the dashboards' labels: zh (Simplified Chinese) or en."),
+    Setting("dashboard_port", _port, 8501, "Port `opswh dashboard` serves the dashboards on (localhost)."),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -42,6 +42,16 @@ class Paths:
         return self.published_dir / "parquet"
 
     @property
+    def dashboard(self) -> Path:
+        """The dashboard site, built from the published snapshot after each publish."""
+        return self.root / "dashboard"
+
+    @property
+    def dbt_docs(self) -> Path:
+        """dbt's documentation of the published build (``dbt docs generate``), served with the dashboards."""
+        return self.dashboard / "dbt-docs"
+
+    @property
     def airflow_home(self) -> Path:
         return self.root / "airflow"
 

@@ -161,6 +161,18 @@ def publish(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any] | 
     return publish_snapshot(paths, days.end, run_id, current_run=current)
 
 
+def build_dashboard(paths: Paths, lang: str | None = None) -> dict:
+    """After publish: dbt's documentation of the build, then the dashboard site from the published snapshot."""
+    from opswh.dashboard.site import build_site
+    from opswh.dbt_docs import generate_docs
+
+    cfg = config.load(paths.root)
+    docs = generate_docs(paths)
+    site = build_site(paths, lang or cfg.dashboard_lang, cfg.reporting_currency)
+    print(f"dashboard: {paths.dashboard / 'index.html'} (dbt docs: {docs['index']})")
+    return {**site, "dbt_docs": docs}
+
+
 def write_run_summary(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any]) -> Path:
     """A JSON summary of the run under <data dir>/runs/, linked from the task log."""
     from opswh.run_records import run_summary

@@ -16,7 +16,7 @@ from opswh.cli.operate import airflow_session, report_failures, simulate, watch
 
 # Written into a data directory the demo created: only such a directory is wiped by the next demo.
 DEMO_MARKER = ".opswh-demo"
-DEMO_STATE = ("landing", "warehouse", "published", "airflow", "gx", "runs", "dbt", "logs", "opswh.json")
+DEMO_STATE = ("landing", "warehouse", "published", "dashboard", "airflow", "gx", "runs", "dbt", "logs", "opswh.json")
 
 
 def claim_data_dir(root) -> None:
@@ -49,7 +49,6 @@ def demo(
 ) -> None:
     """The whole product on the embedded default: simulate, load the history, run daily, publish, summarise."""
     from opswh.airflow import runs, services
-    from opswh.dbt_runner import run_dbt
 
     started = time.monotonic()
     cfg = load_config()
@@ -78,7 +77,6 @@ def demo(
     console.print(f"[green]history run {history} and {len(scheduled)} scheduled daily runs succeeded[/]")
     console.rule("[bold]4. KPIs of the last 7 days, channels and campaigns (published marts)")
     print_report(paths)
-    docs = run_dbt(paths, ["--quiet", "docs", "generate", "--static"], check=False)
     console.rule("[bold]What to look at next")
     console.print(f"- Airflow UI with every run: [bold]opswh airflow[/] (then {cfg.api_url}, user admin)")
     console.print('- Query the published marts: [bold]opswh query "select * from fct_kpi_daily order by date_day"[/]')
@@ -88,7 +86,10 @@ def demo(
         console.print(
             f"- GX Data Docs of the last run's audit: {docs_index[-1]} (every run: {paths.gx_dir / 'data_docs'})"
         )
-    if docs.success:
-        console.print(f"- dbt docs (lineage, every model and column): {paths.dbt_target / 'static_index.html'}")
+    console.print(
+        f"- Dashboards (built by every run): [bold]opswh dashboard[/] serves {paths.dashboard / 'index.html'} "
+        f"on http://127.0.0.1:{cfg.dashboard_port}/ (Superset: docker-compose.yml's superset service)"
+    )
+    console.print(f"- dbt docs (lineage, every model and column): {paths.dbt_docs / 'index.html'}")
     console.print(f"- BI tools: open {paths.published} read-only (DuckDB), or {paths.published_parquet}/ (Parquet)")
     console.print(f"Demo finished in {time.monotonic() - started:.0f} s.")

@@ -81,6 +81,9 @@ def status(limit: Annotated[int, typer.Option(help="How many runs to list.")] = 
         for name, n in meta["row_counts"].items():
             t.add_row(name, f"{n:,}")
         console.print(t)
+        for name, path in (("Dashboards", paths.dashboard / "index.html"), ("dbt docs", paths.dbt_docs / "index.html")):
+            if path.exists():
+                console.print(f"{name}: {path}  (`opswh dashboard` serves them)")
     _print_findings(paths)
 
 
