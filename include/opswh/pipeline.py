@@ -141,14 +141,14 @@ def validate(paths: Paths, stage: str, days: DayRange, run_id: str) -> dict:
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
             checked = builds.days_to_check(days, builds.changed_days(con, run_id))
     report = validate_stage(paths, stage, checked, run_id)
-    print(f"GX Data Docs: {report.data_docs}")
+    print(f"GX results: {report.results}")
     for finding in report.warnings:
         print(f"warning: {finding}")
     return {
         "days_checked": str(DayRange(checked[0], checked[-1])),
         "validated": report.validated,
         "warnings": [str(f) for f in report.warnings],
-        "data_docs": report.data_docs,
+        "results": report.results,
     }
 
 
@@ -168,7 +168,7 @@ def build_dashboard(paths: Paths, lang: str | None = None) -> dict:
 
     cfg = config.load(paths.root)
     docs = generate_docs(paths)
-    site = build_site(paths, lang or cfg.dashboard_lang, cfg.reporting_currency)
+    site = build_site(paths, lang or cfg.dashboard_lang, cfg.reporting_currency, tz=cfg.reporting_tz)
     print(f"dashboard: {paths.dashboard / 'index.html'} (dbt docs: {docs['index']})")
     return {**site, "dbt_docs": docs}
 

@@ -80,12 +80,7 @@ def demo(
     console.rule("[bold]What to look at next")
     console.print(f"- Airflow UI with every run: [bold]opswh airflow[/] (then {cfg.api_url}, user admin)")
     console.print('- Query the published marts: [bold]opswh query "select * from fct_kpi_daily order by date_day"[/]')
-    docs_index = sorted((paths.gx_dir / "data_docs").glob("*/marts/index.html"), key=lambda p: p.stat().st_mtime)
-    console.print("- Runs and checks: [bold]opswh status[/]")
-    if docs_index:
-        console.print(
-            f"- GX Data Docs of the last run's audit: {docs_index[-1]} (every run: {paths.gx_dir / 'data_docs'})"
-        )
+    console.print("- Runs and checks: [bold]opswh status[/], and the dashboards' data-health page")
     console.print(
         f"- Dashboards (built by every run): [bold]opswh dashboard[/] serves {paths.dashboard / 'index.html'} "
         f"on http://127.0.0.1:{cfg.dashboard_port}/ (Superset: docker-compose.yml's superset service)"

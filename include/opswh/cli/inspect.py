@@ -103,8 +103,6 @@ def _print_findings(paths) -> None:
         return
     latest = json.loads(reports[-1].read_text())
     findings = latest["findings"]
-    if latest.get("data_docs"):
-        console.print(f"GX Data Docs of the latest validation: {latest['data_docs']}")
     if not findings:
         console.print(f"Latest checks ({reports[-1].parent}): all {latest['validated']} validations passed.")
         return

@@ -26,7 +26,7 @@ def take(paths, lang: str, out: Path) -> list[Path]:
 
     cfg = config.load(paths.root)
     site = Path(tempfile.mkdtemp(prefix="opswh-screenshots-"))
-    build_site(paths, lang, cfg.reporting_currency, site)
+    build_site(paths, lang, cfg.reporting_currency, site, tz=cfg.reporting_tz)
     server = serve(site, 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     out.mkdir(parents=True, exist_ok=True)

@@ -186,7 +186,14 @@ def _asset(out: Path) -> None:
     _write(stamp, version)
 
 
-def build_site(paths: Paths, lang: str, currency: str, out: Path | None = None) -> dict[str, Any]:
+def _local(iso: str, tz: str) -> str:
+    """A UTC timestamp of the snapshot in the reporting time zone, the zone named."""
+    from zoneinfo import ZoneInfo
+
+    return f"{dt.datetime.fromisoformat(iso).astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} ({tz})"
+
+
+def build_site(paths: Paths, lang: str, currency: str, out: Path | None = None, tz: str = "UTC") -> dict[str, Any]:
     """Build every page from the published snapshot into ``out`` (default: the data directory's
     ``dashboard/``); returns what was built and how long it took."""
     import duckdb
@@ -226,7 +233,7 @@ def build_site(paths: Paths, lang: str, currency: str, out: Path | None = None) 
                 run_label=ui("run"),
                 run_id=html.escape(meta["run_id"]),
                 published_label=ui("published_at"),
-                published_at=meta["published_at"],
+                published_at=_local(meta["published_at"], tz),
                 links=links,
                 spec=json.dumps(spec, ensure_ascii=False).replace("</", "<\\/"),
                 options=json.dumps(_embed_options(currency, lang), ensure_ascii=False),

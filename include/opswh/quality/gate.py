@@ -4,6 +4,11 @@ GX 1.x has no working DuckDB SQL engine, so each partition is pulled from DuckDB
 and validated with GX's pandas data source; GX is imported once per stage. Each expectation
 carries ``meta.severity``: ``critical`` stops the run before publishing, ``warning`` is recorded
 and shown. What a suite reads is in ``opswh.quality.suites``.
+
+Each validation's full GX result is kept as JSON under ``gx/results/<run>/<stage>/``, with the stage's
+``_report.json`` (what failed, and how badly). GX's Data Docs are not built: their pages load their
+scripts and styles from CDNs (blank offline) and copied megabytes of static files per run; the
+dashboards' data-health page shows the findings instead, from the published snapshot's ``ops`` schema.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ class StageReport:
     stage: str
     validated: int = 0
     findings: list[Finding] = field(default_factory=list)
-    data_docs: str = ""
+    results: str = ""  # the folder of the stage's GX results and _report.json
 
     @property
     def critical(self) -> list[Finding]:
@@ -71,18 +76,9 @@ def validate_stage(
     report = StageReport(stage)
     out = paths.gx_dir / "results" / safe_name(run_id) / stage
     out.mkdir(parents=True, exist_ok=True)
-    docs = paths.gx_dir / "data_docs" / safe_name(run_id) / stage
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    ctx.add_data_docs_site(
-        site_name="opswh",
-        site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    report.data_docs = str(docs / "index.html")
+    report.results = str(out)
     source = ctx.data_sources.add_pandas("opswh")
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         for doc in suites if suites is not None else load_suites(stage):
@@ -128,14 +124,12 @@ def validate_stage(
                             describe(r.result, expectation, df)[:500],
                         )
                     )
-    ctx.build_data_docs(site_names=["opswh"])  # once per stage: the index is rebuilt on every build
     (out / "_report.json").write_text(
         json.dumps(
             {
                 "run_id": run_id,
                 "stage": stage,
                 "validated": report.validated,
-                "data_docs": report.data_docs,
                 "findings": [f.__dict__ for f in report.findings],
             },
             indent=1,
@@ -144,7 +138,7 @@ def validate_stage(
     if report.critical:
         raise QualityGateError(
             f"{len(report.critical)} critical expectation(s) failed in stage {stage}; nothing is published. "
-            f"Data Docs: {report.data_docs}\n" + "\n".join(map(str, report.critical[:20]))
+            f"Results: {report.results}\n" + "\n".join(map(str, report.critical[:20]))
         )
     return report
 
