@@ -24,7 +24,7 @@ from opswh.dashboard.pages import Page, label, load_pages, text
 from opswh.paths import Paths
 
 ASSET = "assets/vega.js"
-DEFAULT_DAYS = 30  # the date range a page opens with: the last 30 days of the snapshot
+DEFAULT_DAYS = 90  # the date range a page opens with: the snapshot's days, the last 90 at most
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$", "KRW": "₩"}
 FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 
@@ -45,11 +45,11 @@ def _rows(con, sql: str) -> tuple[list[str], list[dict[str, Any]]]:
     return columns, [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in cursor.fetchall()]
 
 
-def _params(page: Page, lang: str, as_of: dt.date, values: dict[str, set]) -> list:
+def _params(page: Page, lang: str, as_of: dt.date, first: dt.date | None, values: dict[str, set]) -> list:
     import altair as alt
 
     ui = lambda key: label(key, lang, "ui")  # noqa: E731
-    start = as_of - dt.timedelta(days=DEFAULT_DAYS - 1)
+    start = max(as_of - dt.timedelta(days=DEFAULT_DAYS - 1), first or as_of)
     params = [
         alt.param(name="date_from", value=start.isoformat(), bind=alt.binding(input="date", name=ui("date_from"))),
         alt.param(name="date_to", value=as_of.isoformat(), bind=alt.binding(input="date", name=ui("date_to"))),
@@ -93,7 +93,9 @@ def page_spec(con, page: Page, lang: str, currency: str, as_of: dt.date) -> dict
     independent = {"color": "independent", "opacity": "independent"}
     parts = [*full, *([alt.concat(*halves, columns=2, spacing=40).resolve_scale(**independent)] if halves else [])]
     chart = alt.vconcat(*parts, spacing=30).resolve_scale(**independent)
-    chart = chart.add_params(*_params(page, lang, as_of, values))
+    days = [r[ds.date] for ds in page.datasets.values() if ds.date for r in datasets[ds.name] if r[ds.date]]
+    first = dt.date.fromisoformat(min(days)[:10]) if days else None
+    chart = chart.add_params(*_params(page, lang, as_of, first, values))
     chart = chart.configure(font=FONTS).configure_view(stroke=None).configure_axis(labelFont=FONTS, titleFont=FONTS)
     spec = chart.to_dict(validate=True)
     spec["datasets"] = datasets
