@@ -43,11 +43,12 @@ class DbtBuildFailed(DbtError, PermanentError):
 
 
 def dbt_vars(paths: Paths) -> dict:
-    """The mappings, then the configuration's values and metric overrides, and the warehouse path."""
-    from opswh import mappings
+    """The mappings and audiences, then the configuration's values and metric overrides, and the warehouse path."""
+    from opswh import audiences, mappings
 
     return {
         **mappings.dbt_vars(paths.root),
+        **audiences.dbt_vars(paths.root),
         **config.load(paths.root).dbt_vars(),
         "warehouse_path": str(paths.warehouse),
     }

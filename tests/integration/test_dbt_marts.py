@@ -177,5 +177,113 @@ def test_report_reads_the_published_marts(marts, monkeypatch) -> None:
     monkeypatch.setenv("OPSWH_DATA_DIR", str(paths.root))
     out = CliRunner().invoke(app, ["report"])
     assert out.exit_code == 0, out.output
-    for text in ("KPIs (CNY)", "sem_baidu", "direct", "CHK01", "no holdout"):
+    for text in ("KPIs (CNY)", "sem_baidu", "direct", "CHK01", "no holdout", "Audiences today", "dormant_buyers"):
         assert text in out.output
+
+
+def _members_recomputed(con, predicate: str, day) -> set[str]:
+    """An audience's members on ``day``, recomputed without its marts: each real user's state that day
+    (state spans), last active day (activity), the latest Sunday's RFM snapshot, and channel."""
+    rows = con.execute(
+        f"""
+        with users as (
+            select user_id, channel, platform, region, registered_date from marts.dim_users where registered_date <= $day
+        ), states as (
+            select user_id, user_state from intermediate.int_user_state_spans
+            where valid_from <= $day and (valid_to is null or valid_to >= $day)
+        ), last_active as (
+            select a.user_id, max(a.activity_date) as last_active_date
+            from intermediate.int_user_activity_daily as a join users as u using (user_id)
+            where a.activity_date between u.registered_date and $day group by a.user_id
+        ), rfm as (
+            select * from marts.fct_rfm_weekly where snapshot_date = $day - cast(dayofweek($day) as integer)
+        ), profile as (
+            select u.*, c.channel_type, c.channel_group, s.user_state, l.last_active_date,
+                   coalesce(r.rfm_segment, 'no_orders') as rfm_segment, coalesce(r.value_tier, 'none') as value_tier,
+                   coalesce(r.orders, 0) as orders, coalesce(r.net_spend, 0) as net_spend
+            from users as u join states as s using (user_id) left join last_active as l using (user_id)
+            left join rfm as r using (user_id) left join marts.dim_channels as c on u.channel = c.channel
+        )
+        select user_id from profile where ({predicate})""",
+        {"day": day},
+    ).fetchall()
+    return {u for (u,) in rows}
+
+
+def test_audience_history_is_each_days_predicate_on_that_days_user_states(marts) -> None:
+    """Every shipped audience's members on a day, by fct_audience_membership and by the daily counts,
+    are the users the predicate selects on that day's independently rebuilt user profile."""
+    from opswh import audiences
+
+    con, paths, *_ = marts
+    days = [START + timedelta(days=DAYS - 1 - back) for back in (0, 1, 6, 15, 30)]
+    sizes = {}
+    for a in audiences.load(paths.root):
+        for day in days:
+            expected = _members_recomputed(con, a.predicate, day)
+            members = {
+                u
+                for (u,) in con.execute(
+                    "select user_id from marts.fct_audience_membership where audience = $a and entered_date <= $day "
+                    "and (exited_date is null or exited_date > $day)",
+                    {"a": a.name, "day": day},
+                ).fetchall()
+            }
+            assert members == expected, (a.name, day, len(members ^ expected))
+            daily = con.execute(
+                "select members from marts.fct_audience_daily where audience = $a and date_day = $day",
+                {"a": a.name, "day": day},
+            ).fetchall()
+            assert daily == [(len(expected),)], (a.name, day)
+            sizes[a.name, day] = len(expected)
+    assert sum(1 for n in sizes.values() if n > 0) >= len(sizes) // 2, sizes  # most are not empty sets
+    today = con.execute("select audience, members from marts.dim_audiences").fetchall()
+    assert dict(today) == {a: n for (a, d), n in sizes.items() if d == days[0]}
+
+
+def test_audience_export_writes_the_published_members_of_the_snapshots_day(marts, monkeypatch, tmp_path) -> None:
+    """`opswh audience export` writes, named by the snapshot's day, exactly the users the audience's
+    predicate selects on the published profile spans of that day; no test account is among them."""
+    import pyarrow.csv
+    import pyarrow.parquet
+    from typer.testing import CliRunner
+
+    from opswh import audiences
+    from opswh.cli import app
+
+    con, paths, *_ = marts
+    con.close()  # publishing reads the warehouse
+    as_of = START + timedelta(days=DAYS - 1)
+    publish_snapshot(paths, as_of, "test")
+    with duckdb.connect(str(paths.warehouse), read_only=True) as wh:
+        test_accounts = {u for (u,) in wh.execute("select user_id from raw.registrations where is_test").fetchall()}
+    assert test_accounts
+    monkeypatch.setenv("OPSWH_DATA_DIR", str(paths.root))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["audience", "list"])
+    assert listed.exit_code == 0, listed.output
+    for a in audiences.load(paths.root):
+        assert a.name in listed.output
+        with duckdb.connect(str(paths.published), read_only=True) as snap:
+            expected = {
+                u
+                for (u,) in snap.execute(
+                    f"select user_id from fct_user_profile_spans where valid_to is null and ({a.predicate})"
+                ).fetchall()
+            }
+        out = runner.invoke(app, ["audience", "export", a.name])
+        assert out.exit_code == 0, out.output
+        written = pyarrow.csv.read_csv(tmp_path / f"{a.name}_{as_of}.csv").to_pylist()
+        assert {r["user_id"] for r in written} == expected and len(written) == len(expected)
+        assert {r["snapshot_date"] for r in written} <= {as_of}
+        assert not expected & test_accounts
+        out = runner.invoke(app, ["audience", "export", a.name, "--format", "parquet", "--out", "lists/a.parquet"])
+        assert out.exit_code == 0, out.output
+        assert pyarrow.parquet.read_table(tmp_path / "lists" / "a.parquet").column("user_id").to_pylist() == sorted(
+            expected
+        )
+    shown = runner.invoke(app, ["audience", "show", "dormant_buyers"])
+    assert shown.exit_code == 0 and "user_state = 'dormant' and orders > 0" in shown.output, shown.output
+    missing = runner.invoke(app, ["audience", "show", "no_such_audience"])
+    assert missing.exit_code == 1 and "dormant_buyers" in missing.output

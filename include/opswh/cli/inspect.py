@@ -173,5 +173,10 @@ def print_report(paths) -> None:
 
     currency = config.load(paths.root).reporting_currency
     with duckdb.connect(str(paths.published), read_only=True) as con:
-        for table in (report.kpi_table(con, currency), report.channel_table(con), report.campaign_table(con)):
+        for table in (
+            report.kpi_table(con, currency),
+            report.channel_table(con),
+            report.campaign_table(con),
+            report.audience_table(con),
+        ):
             console.print(table)

@@ -1,7 +1,8 @@
 """The summary tables `opswh report` and `opswh demo` print, read from the published marts.
 
 Every figure comes from a mart (the KPI page from ``fct_kpi_daily``, channels from
-``fct_channel_daily``, campaigns from ``fct_campaign_performance``); ratios over several rows
+``fct_channel_daily``, campaigns from ``fct_campaign_performance``, audiences from
+``fct_audience_daily``); ratios over several rows
 are recomputed from the marts' additive columns, never averaged.
 """
 
@@ -153,4 +154,23 @@ def campaign_table(con: duckdb.DuckDBPyConnection) -> Table:
             f"{lift:+.1%}" if lift is not None else "-",
             _money(cost),
         )
+    return t
+
+
+AUDIENCE_SQL = """
+select d.audience, d.members, d.entered, d.exited, a.description
+from fct_audience_daily as d
+inner join dim_audiences as a on d.audience = a.audience and d.date_day = a.snapshot_date
+order by d.audience
+"""
+
+
+def audience_table(con: duckdb.DuckDBPyConnection) -> Table:
+    """Each audience's members on the snapshot's day, and who entered and exited that day."""
+    t = Table("audience", "members", "entered", "exited", "for", title="Audiences today", box=box.SIMPLE_HEAD)
+    rows = con.execute(AUDIENCE_SQL).fetchall()
+    if not rows:
+        t.caption = "no audiences defined (operations/audiences.yml)"
+    for name, members, entered, exited, description in rows:
+        t.add_row(name, f"{members:,}", f"{entered:,}", f"{exited:,}", description)
     return t

@@ -4,7 +4,9 @@
 -- orders and net spend in the `rfm_window_days` before the snapshot, each scored 1-5 with
 -- ntile(5) over that snapshot's buyers (user_id breaking ties); users with no paid order yet are
 -- `no_orders`. previous_segment is the user's segment one snapshot before (NULL at the first),
--- so a dashboard sees who moved from loyal to at risk.
+-- so a dashboard sees who moved from loyal to at risk. orders and net_spend are lifetime, up to the
+-- snapshot, and value_tier ranks net_spend among the snapshot's buyers as dim_users does (top 10%
+-- high, next 40% medium, the rest low, none without a paid order).
 with users as (
 
     select * from {{ ref('int_users_attributed') }}
@@ -61,6 +63,7 @@ order_history as (
         snapshots.snapshot_date,
         paid.user_id,
         count(*) as orders,
+        sum(paid.net_revenue) as net_spend,
         max(paid.paid_date) as last_order_date,
         count(
             case
@@ -88,7 +91,8 @@ scored as (
         {{ dbt.datediff('last_order_date', 'snapshot_date', 'day') }} as recency_days,
         ntile(5) over (partition by snapshot_date order by last_order_date asc, user_id asc) as recency_score,
         ntile(5) over (partition by snapshot_date order by frequency asc, user_id asc) as frequency_score,
-        ntile(5) over (partition by snapshot_date order by monetary asc, user_id asc) as monetary_score
+        ntile(5) over (partition by snapshot_date order by monetary asc, user_id asc) as monetary_score,
+        percent_rank() over (partition by snapshot_date order by net_spend asc, user_id asc) as net_spend_percentile
     from order_history
 
 ),
@@ -105,7 +109,15 @@ segmented as (
         cast(coalesce(scored.monetary, 0) as decimal(18, 2)) as monetary,
         scored.recency_score,
         scored.frequency_score,
-        scored.monetary_score
+        scored.monetary_score,
+        coalesce(scored.orders, 0) as orders,
+        cast(coalesce(scored.net_spend, 0) as decimal(18, 2)) as net_spend,
+        case
+            when scored.user_id is null then 'none'
+            when scored.net_spend_percentile >= 0.9 then 'high'
+            when scored.net_spend_percentile >= 0.5 then 'medium'
+            else 'low'
+        end as value_tier
     from snapshots
     inner join users on snapshots.snapshot_date >= users.registered_date
     left join scored on snapshots.snapshot_date = scored.snapshot_date and users.user_id = scored.user_id
@@ -124,7 +136,10 @@ final as (
         monetary,
         recency_score,
         frequency_score,
-        monetary_score
+        monetary_score,
+        orders,
+        net_spend,
+        value_tier
     from segmented
 
 )
