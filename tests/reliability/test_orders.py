@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from opswh.landing import MARKER, write_marker
@@ -91,6 +91,9 @@ def _change(paths, c: Change, waiting: Path) -> None:
     suppress_health_check=list(HealthCheck),
 )
 @given(schedules())
+# Found by CI: day 6 first left a row on a registration day of a user whose registration (loaded with
+# days 4-5) moved them to another day; delete+insert kept the day, which no longer had any row.
+@example(([(6, 6), (4, 5), (1, 3)], []))
 def test_any_order_of_runs_publishes_the_in_order_marts(history, schedule) -> None:
     runs, changes = schedule
     FIGURES.orders_tried += 1

@@ -6,11 +6,13 @@
 -- account flagged as a test account later stay here, but every reader joins int_users_attributed,
 -- which drops it.
 -- depends_on: {{ ref('stg_loader__changes') }}
+{%- set rebuild = {'date_column': 'activity_date'} %}
 {{
     config(
         materialized='incremental',
         unique_key='activity_date',
         incremental_strategy='delete+insert',
+        pre_hook=delete_from_floor('activity_date', rebuild),
         on_schema_change='fail'
     )
 }}
@@ -62,7 +64,7 @@ final as (
     inner join users on activities.user_id = users.user_id
     {% if is_incremental() %}
         -- from the first day whose inputs changed (everything while this holds no rows)
-        where activities.activity_date >= {{ incremental_floor('activity_date') }}
+        where activities.activity_date >= {{ rebuild_floor(rebuild) }}
     {% endif %}
     group by activities.user_id, activities.activity_date
 

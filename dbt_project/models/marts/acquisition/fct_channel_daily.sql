@@ -9,11 +9,13 @@
 -- order changed or refunded later, which moves its cohort's revenue (macro reprocess_from).
 -- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}, {{ ref('stg_loader__changes') }}
 -- depends_on: {{ ref('stg_orders__orders') }}, {{ ref('stg_orders__refunds') }}
+{%- set rebuild = {'by': 'reprocess', 'window_days': 30, 'user_orders': true} %}
 {{
     config(
         materialized='incremental',
         unique_key='date_day',
         incremental_strategy='delete+insert',
+        pre_hook=delete_from_floor('date_day', rebuild),
         on_schema_change='append_new_columns'
     )
 }}
@@ -237,7 +239,7 @@ final as (
         is_d30_complete
     from joined
     {% if is_incremental() %}
-        where date_day >= {{ reprocess_from(window_days=30, user_orders=true) }}
+        where date_day >= {{ rebuild_floor(rebuild) }}
     {% endif %}
 
 )

@@ -15,11 +15,13 @@
 -- since (macro reprocess_from).
 -- depends_on: {{ ref('stg_users__profile_updates') }}, {{ ref('stg_users__registrations') }}, {{ ref('stg_loader__changes') }}
 -- depends_on: {{ ref('stg_orders__orders') }}
+{%- set rebuild = {'by': 'reprocess', 'changed_orders': true} %}
 {{
     config(
         materialized='incremental',
         unique_key='date_day',
         incremental_strategy='delete+insert',
+        pre_hook=delete_from_floor('date_day', rebuild),
         on_schema_change='append_new_columns'
     )
 }}
@@ -232,7 +234,7 @@ combined as (
         sum(fee_refunds) as fee_refunds
     from lines
     {% if is_incremental() %}
-        where date_day >= {{ reprocess_from(changed_orders=true) }}
+        where date_day >= {{ rebuild_floor(rebuild) }}
     {% endif %}
     group by date_day, rollup((channel, category))
 
