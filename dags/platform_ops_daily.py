@@ -7,7 +7,8 @@ conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` (a history load in one run);
 `"full_refresh": true` in conf, dbt rebuilds every model from scratch.
 
 wait for the landing markers -> load raw (per source) -> validate raw (Great Expectations)
--> dbt source freshness + dbt build -> validate marts (Great Expectations) -> publish -> dashboard (dbt docs, dashboards) and summary
+-> dbt source freshness + dbt build -> validate marts (Great Expectations) -> publish -> dashboard (dbt docs, dashboards), KPI alerts
+(notify: e-mail and webhook) and summary; a task that fails for good notifies too, with the cause
 
 Every task that opens the DuckDB warehouse takes the one slot of the writer pool, and
 `max_active_runs=1`, so no two processes ever hold the file. Every stage is safe to re-run for
@@ -26,6 +27,7 @@ from airflow.sdk import CronDataIntervalTimetable, TaskGroup, dag, task
 from opswh import config
 from opswh.airflow.failures import fail_fast
 from opswh.airflow.pools import WRITER_POOL
+from opswh.alerts import failure_notifiers
 from opswh.contract import SOURCES
 
 CONFIG = config.load()
@@ -55,7 +57,13 @@ def _days(r: dict):
     catchup=True,
     max_active_runs=1,
     tags=["opswh", "daily"],
-    default_args={"owner": "data-platform", "retries": 1, "retry_delay": timedelta(seconds=30)},
+    default_args={
+        "owner": "data-platform",
+        "retries": 1,
+        "retry_delay": timedelta(seconds=30),
+        # a task that fails for good notifies the configured channels, with the cause (opswh.alerts)
+        "on_failure_callback": failure_notifiers(CONFIG),
+    },
 )
 def platform_ops_daily() -> None:
     @task
@@ -131,6 +139,14 @@ def platform_ops_daily() -> None:
         return build_dashboard(_paths())
 
     @task
+    @fail_fast
+    def notify(r: dict, published: dict, **context) -> dict:
+        """Send the KPI alerts of the run's days (fct_kpi_alerts, as published) by e-mail and webhook."""
+        from opswh.pipeline import notify as send
+
+        return send(_paths(), _days(r), r["run_id"], context)
+
+    @task
     def summary(r: dict, loaded: dict, raw: dict, built: dict, marts: dict, published: dict) -> str:
         """Write the run summary and print where to look."""
         from opswh.pipeline import write_run_summary
@@ -152,6 +168,7 @@ def platform_ops_daily() -> None:
     built >> marts
     published = publish(days, loaded, raw, built, marts)
     dashboard(published)
+    notify(days, published)
     summary(days, loaded, raw, built, marts, published)
 
 

@@ -80,3 +80,82 @@ def postgres_server(database: str = "airflow", user: str = "airflow") -> Iterato
     finally:
         subprocess.run(_as_postgres([*pg_ctl, "-m", "fast", "stop"]), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Received:
+    """What a receiver got: e-mails (``email.message.Message``) or webhook posts (parsed JSON)."""
+
+    port: int
+    items: list
+
+
+@contextmanager
+def smtp_receiver() -> Iterator[Received]:
+    """A real SMTP server (aiosmtpd) on a free loopback port that keeps every message it receives."""
+    import email
+
+    from aiosmtpd.controller import Controller
+
+    got = Received(free_port(), [])
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            got.items.append(email.message_from_bytes(envelope.content))
+            return "250 OK"
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=got.port)
+    controller.start()
+    try:
+        yield got
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[Received]:
+    """A real HTTP server on a free loopback port that keeps the JSON body of every POST."""
+    import http.server
+    import json
+    import threading
+
+    got = Received(free_port(), [])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            got.items.append({"path": self.path, "json": json.loads(body or b"null")})
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", got.port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield got
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def alert_env(smtp: Received, webhook: Received) -> dict[str, str]:
+    """The settings and Airflow connections that send opswh's alerts to these receivers."""
+    import json
+
+    return {
+        "OPSWH_ALERT_EMAIL_TO": "ops@example.com",
+        "OPSWH_ALERT_WEBHOOK_CONN_ID": "opswh_webhook",
+        "OPSWH_ALERT_WEBHOOK_ENDPOINT": "/opswh/alerts",
+        "AIRFLOW_CONN_OPSWH_SMTP": json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": smtp.port,
+                "extra": {"disable_ssl": True, "disable_tls": True},
+            }
+        ),
+        "AIRFLOW_CONN_OPSWH_WEBHOOK": json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": webhook.port}),
+    }

@@ -148,6 +148,14 @@ def _timezones(value: Any) -> dict[str, str]:
     return zones
 
 
+def _emails(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) and "@" in v for v in value):
+        raise ValueError("expected e-mail addresses, e.g. ops@example.com,growth@example.com")
+    return [v.strip() for v in value]
+
+
 def _feed_list(value: Any) -> list[str]:
     if isinstance(value, str):
         value = (
@@ -279,6 +287,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dbt_vars", _json_object, {}, "Overrides of the dbt vars that define metrics (windows, thresholds)."),
     Setting("dashboard_lang", _lang, "zh", "Language of the dashboards' labels: zh (Simplified Chinese) or en."),
     Setting("dashboard_port", _port, 8501, "Port `opswh dashboard` serves the dashboards on (localhost)."),
+    Setting("alert_email_to", _emails, [], "Who gets KPI alerts and failed-run notices by e-mail (unset: no e-mail)."),
+    Setting("alert_email_from", _text, "opswh@localhost", "Sender of those e-mails."),
+    Setting(
+        "alert_smtp_conn_id",
+        _text,
+        "opswh_smtp",
+        "Airflow connection of the SMTP server (host, port, login; e.g. env AIRFLOW_CONN_OPSWH_SMTP).",
+    ),
+    Setting(
+        "alert_webhook_conn_id",
+        _optional(_text),
+        None,
+        "Airflow HTTP connection KPI alerts and failed-run notices are POSTed to as JSON (unset: none).",
+    ),
+    Setting("alert_webhook_endpoint", _optional(_text), None, "Path on that connection's host to POST to."),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -43,12 +43,13 @@ class DbtBuildFailed(DbtError, PermanentError):
 
 
 def dbt_vars(paths: Paths) -> dict:
-    """The mappings and audiences, then the configuration's values and metric overrides, and the warehouse path."""
-    from opswh import audiences, mappings
+    """The mappings, audiences and KPI monitors, then the configuration's values and metric overrides, and the warehouse path."""
+    from opswh import audiences, mappings, monitors
 
     return {
         **mappings.dbt_vars(paths.root),
         **audiences.dbt_vars(paths.root),
+        **monitors.dbt_vars(paths.root),
         **config.load(paths.root).dbt_vars(),
         "warehouse_path": str(paths.warehouse),
     }

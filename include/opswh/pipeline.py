@@ -173,6 +173,17 @@ def build_dashboard(paths: Paths, lang: str | None = None) -> dict:
     return {**site, "dbt_docs": docs}
 
 
+def notify(paths: Paths, days: DayRange, run_id: str, context: dict) -> dict:
+    """After publish: send the KPI alerts of the run's days (fct_kpi_alerts) on the configured channels."""
+    from opswh.alerts import send_kpi_alerts
+
+    sent = send_kpi_alerts(config.load(paths.root), paths.published, days, run_id, context)
+    print(
+        f"KPI alerts of {days}: {sent['alerts']} ({sent['critical']} critical), sent to {sent['sent_to'] or 'no channel'}"
+    )
+    return sent
+
+
 def write_run_summary(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any]) -> Path:
     """A JSON summary of the run under <data dir>/runs/, linked from the task log."""
     from opswh.run_records import run_summary

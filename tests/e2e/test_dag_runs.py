@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -49,12 +50,16 @@ def test_a_complete_run_with_dag_test_publishes_marts(tmp_path) -> None:
 
 @pytest.mark.e2e
 def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> None:
-    """Two daily runs through Airflow's scheduler; the second day's order_items renamed a column."""
+    """Two daily runs through Airflow's scheduler; the second day's order_items renamed a column. The
+    failed task notifies, with its cause, a real SMTP server and a real HTTP server on loopback."""
+    from tests.servers import alert_env, smtp_receiver, webhook_receiver
     from tests.support import START, simulate
 
     simulate(tmp_path, days=2, scale="small", faults=["schema_drift_renamed"])
     opswh = str(Path(sys.executable).parent / "opswh")
-    env = {**os.environ, "OPSWH_DATA_DIR": str(tmp_path), "OPSWH_AIRFLOW_PORT": "8796"}
+    receivers = contextlib.ExitStack()
+    smtp, webhook = receivers.enter_context(smtp_receiver()), receivers.enter_context(webhook_receiver())
+    env = {**os.environ, "OPSWH_DATA_DIR": str(tmp_path), "OPSWH_AIRFLOW_PORT": "8796", **alert_env(smtp, webhook)}
     try:
         r = subprocess.run(
             [opswh, "run", "--start", str(START), "--end", str(START.replace(day=START.day + 1))],
@@ -75,5 +80,11 @@ def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> Non
         status = subprocess.run([opswh, "status"], env=env, capture_output=True, text=True, timeout=120).stdout
         assert status.count("success") == 1 and status.count("failed") == 1
         assert "as of 2026-09-01" in status  # the failed day published nothing; the previous day stays
+        failed = [m for m in smtp.items if "failed: load_raw.load_orders" in m["Subject"]]
+        assert len(failed) == 1 and failed[0]["To"] == "ops@example.com", [m["Subject"] for m in smtp.items]
+        assert "renamed upstream" in failed[0].get_payload(decode=True).decode()
+        (notice,) = [p["json"] for p in webhook.items if p["json"].get("kind") == "run_failed"]
+        assert notice["task_id"] == "load_raw.load_orders" and "renamed upstream" in notice["cause"]
     finally:
         subprocess.run([opswh, "airflow", "--stop"], env=env, capture_output=True, timeout=120)
+        receivers.close()

@@ -88,7 +88,7 @@ def test_nothing_else_reads_the_environment() -> None:
 
 def test_dbt_defaults_are_the_configuration_defaults() -> None:
     """dbt_project.yml keeps defaults for running dbt by hand; opswh always passes the configured values."""
-    from opswh import audiences, mappings
+    from opswh import audiences, mappings, monitors
 
     project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())
     defaults = config.load(REPO_ROOT / "nowhere", environ={}).dbt_vars()
@@ -96,6 +96,7 @@ def test_dbt_defaults_are_the_configuration_defaults() -> None:
     shipped = mappings.dbt_vars(REPO_ROOT / "nowhere")  # the shipped mappings, no team files
     assert {k: project["vars"][k] for k in shipped} == shipped
     assert project["vars"]["audiences"] == audiences.dbt_vars(REPO_ROOT / "nowhere")["audiences"]
+    assert project["vars"]["kpi_monitors"] == monitors.dbt_vars(REPO_ROOT / "nowhere")["kpi_monitors"]
 
 
 def test_dbt_gets_the_configured_values_and_the_metric_overrides(tmp_path) -> None:

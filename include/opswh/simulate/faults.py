@@ -11,7 +11,10 @@ with the file, the affected lines and the outcome the warehouse must produce:
 - ``loaded``: loaded intact (with a warning where the shape changed);
 - ``load_fails``: the partition's load fails with a message naming the problem;
 - ``gate_stops``: the rows load, and the quality gate stops the run before publishing;
-- ``skipped``: the simulated days had nothing for the fault to break (it says why).
+- ``skipped``: the simulated days had nothing for the fault to break (it says why);
+- ``alerts``: an *incident* (``INCIDENTS``, never part of ``all``, applied to the last simulated
+  day): the platform itself broke, the data is true, and the run of that day must raise exactly
+  the KPI alerts listed in the injection's ``monitors`` (``monitor:dimension value``).
 
 Each fault is a function registered with ``@fault``; ``FAULTS`` maps its name to what it does.
 """
@@ -39,6 +42,7 @@ class Injection:
     detail: str
     file: str = ""
     lines: list[int] = field(default_factory=list)
+    monitors: list[str] = field(default_factory=list)
 
 
 class _Injector:
@@ -454,6 +458,73 @@ def unknown_channel(inj: _Injector) -> None:
     inj.record("unknown_channel", "ad_spend", dt, "loaded", detail, f, count)
 
 
+# ------------------------------------------------------------------------ the incidents
+
+INCIDENTS: dict[str, str] = {}  # name -> what happens (docs/landing_contract.md lists them)
+_INCIDENTS: dict[str, Callable[[_Injector], None]] = {}
+
+
+def incident(description: str) -> Callable[[Callable[[_Injector], None]], Callable[[_Injector], None]]:
+    """Register an incident under its function's name: applied to the last simulated day."""
+
+    def register(fn: Callable[[_Injector], None]) -> Callable[[_Injector], None]:
+        INCIDENTS[fn.__name__] = description
+        _INCIDENTS[fn.__name__] = fn
+        return fn
+
+    return register
+
+
+@incident(
+    "The busiest acquisition channel's traffic collapses for the last day: none of its visits or "
+    "registrations arrive (its ad spend still does). Raises channel_registrations_drop for it."
+)
+def incident_channel_outage(inj: _Injector) -> None:
+    dt = inj.days[-1]
+    regs, events = data_files(inj.part("registrations", dt)), data_files(inj.part("events", dt))
+    if not regs or not events or regs[0].suffix != ".jsonl" or events[0].suffix != ".jsonl":
+        return inj.skipped("incident_channel_outage", "registrations", "needs JSON-lines registrations and events")
+    records = [json.loads(line) for line in regs[0].read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_channel: dict[str, int] = {}
+    for r in records:
+        if not r.get("is_test"):
+            by_channel[r.get("first_touch_source") or ""] = by_channel.get(r.get("first_touch_source") or "", 0) + 1
+    if not by_channel:
+        return inj.skipped("incident_channel_outage", "registrations", "no registrations on the last day")
+    channel = max(sorted(by_channel), key=lambda c: by_channel[c])
+    gone = [r for r in records if channel in (r.get("first_touch_source"), r.get("last_touch_source"))]
+    users, devices = {r["user_id"] for r in gone}, {r.get("device_id") for r in gone}
+
+    def keep_registrations(lines: list[str]) -> list[str]:
+        return [line for line in lines if json.loads(line)["user_id"] not in users]
+
+    def keep_events(lines: list[str]) -> list[str]:
+        out = []
+        for line in lines:
+            e = json.loads(line)
+            if e.get("user_id") in users or e.get("device_id") in devices:
+                continue
+            if (e.get("properties") or {}).get("utm_source") == channel:
+                continue
+            out.append(line)
+        return out
+
+    inj.edit_lines("registrations", dt, regs[0], keep_registrations)
+    inj.edit_lines("events", dt, events[0], keep_events)
+    detail = f"{len(gone)} registrations from {channel} (and their visits and events) never arrive"
+    inj.out.append(
+        Injection(
+            "incident_channel_outage",
+            "registrations",
+            dt.isoformat(),
+            "alerts",
+            detail,
+            str(regs[0].relative_to(inj.landing)),
+            monitors=[f"channel_registrations_drop:{channel}"],
+        )
+    )
+
+
 # Applied in this order: late events first (they remove lines, which would shift the line
 # numbers other faults record), text edits before byte edits, and the byte-identical copy
 # last, so that it is still identical to the file it duplicates.
@@ -468,17 +539,20 @@ def parse_faults(spec: str | None) -> list[str]:
     if spec.strip() == "all":
         return list(ORDER)
     names = [s.strip() for s in spec.split(",") if s.strip()]
-    unknown = [n for n in names if n not in FAULTS]
+    unknown = [n for n in names if n not in FAULTS and n not in INCIDENTS]
     if unknown:
-        raise ValueError(f"unknown fault class {', '.join(unknown)}; known: {', '.join(ORDER)} (or 'all')")
+        known = ", ".join([*ORDER, *INCIDENTS])
+        raise ValueError(f"unknown fault class {', '.join(unknown)}; known: {known} (or 'all', which has no incident)")
     return [n for n in ORDER if n in names]
 
 
 def inject(landing: Path, start: date, days: int, faults: list[str]) -> list[dict]:
-    """Apply the named faults to what the simulator wrote and write ``_faults.json``."""
+    """Apply the named faults (then incidents) to what the simulator wrote and write ``_faults.json``."""
     inj = _Injector(landing, start, days)
     for name in (n for n in ORDER if n in faults):  # the safe order, whatever order they were asked in
         _APPLY[name](inj)
+    for name in (n for n in INCIDENTS if n in faults):
+        _INCIDENTS[name](inj)
     out = [asdict(i) for i in inj.out]
     (landing / "_faults.json").write_text(json.dumps(out, indent=1, ensure_ascii=False))
     return out
