@@ -159,3 +159,12 @@ def alert_env(smtp: Received, webhook: Received) -> dict[str, str]:
         ),
         "AIRFLOW_CONN_OPSWH_WEBHOOK": json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": webhook.port}),
     }
+
+
+def mail_text(message) -> str:
+    """The decoded text of every text part of an e-mail."""
+    return "".join(
+        part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+        for part in message.walk()
+        if part.get_content_maintype() == "text"
+    )

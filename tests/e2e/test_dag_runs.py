@@ -52,7 +52,7 @@ def test_a_complete_run_with_dag_test_publishes_marts(tmp_path) -> None:
 def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> None:
     """Two daily runs through Airflow's scheduler; the second day's order_items renamed a column. The
     failed task notifies, with its cause, a real SMTP server and a real HTTP server on loopback."""
-    from tests.servers import alert_env, smtp_receiver, webhook_receiver
+    from tests.servers import alert_env, mail_text, smtp_receiver, webhook_receiver
     from tests.support import START, simulate
 
     simulate(tmp_path, days=2, scale="small", faults=["schema_drift_renamed"])
@@ -82,7 +82,7 @@ def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> Non
         assert "as of 2026-09-01" in status  # the failed day published nothing; the previous day stays
         failed = [m for m in smtp.items if "failed: load_raw.load_orders" in m["Subject"]]
         assert len(failed) == 1 and failed[0]["To"] == "ops@example.com", [m["Subject"] for m in smtp.items]
-        assert "renamed upstream" in failed[0].get_payload(decode=True).decode()
+        assert "renamed upstream" in mail_text(failed[0])
         (notice,) = [p["json"] for p in webhook.items if p["json"].get("kind") == "run_failed"]
         assert notice["task_id"] == "load_raw.load_orders" and "renamed upstream" in notice["cause"]
     finally:
