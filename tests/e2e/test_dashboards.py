@@ -26,6 +26,7 @@ AS_OF = START + timedelta(days=DAYS - 1)
 EMPTY = {
     "funnel_time_to_convert": "medians need one channel and one platform chosen",
     "acq_roas_d30": "no cohort is 30 days old",
+    "health_kpi_alerts": "20 clean days raise no KPI alert",
 }
 
 

@@ -84,7 +84,38 @@ def status(limit: Annotated[int, typer.Option(help="How many runs to list.")] = 
         for name, path in (("Dashboards", paths.dashboard / "index.html"), ("dbt docs", paths.dbt_docs / "index.html")):
             if path.exists():
                 console.print(f"{name}: {path}  (`opswh dashboard` serves them)")
+        _print_alerts(paths, meta["as_of"])
     _print_findings(paths)
+
+
+def _print_alerts(paths, as_of: str) -> None:
+    """The KPI alerts of the snapshot's last 7 days (fct_kpi_alerts; the run's notify task sent them)."""
+    import duckdb
+
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        try:
+            rows = con.execute(
+                "select date_day, severity, monitor, dimension_value, value, expected from fct_kpi_alerts "
+                "where date_day > cast(? as date) - 7 order by date_day desc, severity, monitor",
+                [as_of],
+            ).fetchall()
+        except duckdb.CatalogException:  # a snapshot published before monitors existed
+            return
+    if not rows:
+        console.print("KPI alerts of the last 7 days: none.")
+        return
+    t = Table("day", "severity", "monitor", "of", "value", "expected", title="KPI alerts of the last 7 days")
+    for day, severity, monitor, of, value, expected in rows:
+        color = "red" if severity == "critical" else "yellow"
+        t.add_row(
+            str(day),
+            f"[{color}]{severity}[/]",
+            monitor,
+            of,
+            f"{value:,.2f}",
+            "" if expected is None else f"{expected:,.2f}",
+        )
+    console.print(t)
 
 
 def _changed_days(paths, run_id: str) -> str:
