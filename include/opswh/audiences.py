@@ -45,18 +45,10 @@ def team_file(root: Path) -> Path:
 
 
 def _read(path: Path) -> list[Audience]:
-    import yaml
+    from opswh.reviewed_files import entries
 
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else "?"
-        raise AudienceError(f"{path} line {line}: not valid YAML ({e.problem})") from None
-    if not isinstance(doc, dict) or set(doc) - {"audiences"} or not isinstance(doc.get("audiences", []), list):
-        raise AudienceError(f"{path}: expected one key, audiences: a list of {{name, description, predicate}}")
     out: list[Audience] = []
-    for i, item in enumerate(doc.get("audiences") or [], 1):
-        where = f"{path} audiences[{i}]"
+    for where, item in entries(path, "audiences", "{name, description, predicate}", AudienceError):
         if not isinstance(item, dict) or set(item) != {"name", "description", "predicate"}:
             raise AudienceError(f"{where}: expected exactly name, description and predicate")
         name, description, predicate = item["name"], item["description"], item["predicate"]

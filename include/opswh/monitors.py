@@ -124,19 +124,11 @@ def _rule(where: str, rule: Any) -> dict[str, Any]:
 
 
 def _read(path: Path) -> list[Monitor]:
-    import yaml
+    from opswh.reviewed_files import entries
 
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else "?"
-        raise MonitorError(f"{path} line {line}: not valid YAML ({e.problem})") from None
-    if not isinstance(doc, dict) or set(doc) - {"monitors"} or not isinstance(doc.get("monitors", []), list):
-        raise MonitorError(f"{path}: expected one key, monitors: a list of {{name, metric, severity, rule, ...}}")
     out: list[Monitor] = []
     keys = {"name", "metric", "table", "dimension", "severity", "rule", "history_days"}
-    for i, item in enumerate(doc.get("monitors") or [], 1):
-        where = f"{path} monitors[{i}]"
+    for where, item in entries(path, "monitors", "{name, metric, severity, rule, ...}", MonitorError):
         if not isinstance(item, dict) or set(item) - keys or not {"name", "metric", "severity", "rule"} <= set(item):
             raise MonitorError(
                 f"{where}: expected name, metric, severity and rule (table, dimension, history_days optional)"
