@@ -80,7 +80,8 @@ def demo(
     console.rule("[bold]What to look at next")
     console.print(f"- Airflow UI with every run: [bold]opswh airflow[/] (then {cfg.api_url}, user admin)")
     console.print('- Query the published marts: [bold]opswh query "select * from fct_kpi_daily order by date_day"[/]')
-    console.print("- Runs and checks: [bold]opswh status[/], and the dashboards' data-health page")
+    console.print("- Runs, checks and KPI alerts: [bold]opswh status[/], and the dashboards' data-health page")
+    console.print("- Audiences to act on: [bold]opswh audience list[/], then [bold]opswh audience export NAME[/]")
     console.print(
         f"- Dashboards (built by every run): [bold]opswh dashboard[/] serves {paths.dashboard / 'index.html'} "
         f"on http://127.0.0.1:{cfg.dashboard_port}/ (Superset: docker-compose.yml's superset service)"
