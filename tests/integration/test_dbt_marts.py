@@ -215,7 +215,8 @@ def test_audience_history_is_each_days_predicate_on_that_days_user_states(marts)
     are the users the predicate selects on that day's independently rebuilt user profile."""
     from opswh import audiences
 
-    con, paths, *_ = marts
+    _, paths, *_ = marts  # a connection of its own: the report test closes the fixture's
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
     days = [START + timedelta(days=DAYS - 1 - back) for back in (0, 1, 6, 15, 30)]
     sizes = {}
     for a in audiences.load(paths.root):
@@ -238,6 +239,7 @@ def test_audience_history_is_each_days_predicate_on_that_days_user_states(marts)
             sizes[a.name, day] = len(expected)
     assert sum(1 for n in sizes.values() if n > 0) >= len(sizes) // 2, sizes  # most are not empty sets
     today = con.execute("select audience, members from marts.dim_audiences").fetchall()
+    con.close()
     assert dict(today) == {a: n for (a, d), n in sizes.items() if d == days[0]}
 
 
