@@ -22,7 +22,6 @@ from opswh.errors import PermanentError
 
 SHIPPED = REPO_ROOT / "operations" / "audiences.yml"
 SPANS_MODEL = "fct_user_profile_spans"
-SPANS_YML = REPO_ROOT / "dbt_project" / "models" / "marts" / "audiences" / "_audiences__models.yml"
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 # A predicate is one expression: no statement separator, and no comment that could hide the rest.
 FORBIDDEN = (";", "--", "/*")
@@ -76,11 +75,9 @@ def load(root: Path) -> list[Audience]:
 
 def span_columns() -> dict[str, str]:
     """Column -> type of fct_user_profile_spans, from its dbt contract (the one place they are declared)."""
-    import yaml
+    from opswh.mart_contracts import mart_columns
 
-    models = yaml.safe_load(SPANS_YML.read_text(encoding="utf-8"))["models"]
-    model = next(m for m in models if m["name"] == SPANS_MODEL)
-    return {c["name"]: c["data_type"] for c in model["columns"]}
+    return mart_columns(SPANS_MODEL)
 
 
 def check(audiences: list[Audience]) -> None:

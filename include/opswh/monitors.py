@@ -18,9 +18,9 @@ from typing import Any
 
 from opswh.config import REPO_ROOT
 from opswh.errors import PermanentError
+from opswh.mart_contracts import mart_columns
 
 SHIPPED = REPO_ROOT / "operations" / "monitors.yml"
-MODELS = REPO_ROOT / "dbt_project" / "models" / "marts"
 # table -> the dimensions a monitor may split it by
 TABLES = {"fct_kpi_daily": (), "fct_channel_daily": ("channel",)}
 SEVERITIES = ("warning", "critical")
@@ -69,17 +69,6 @@ def team_file(root: Path) -> Path:
 def needed_history(rule: dict[str, Any]) -> int:
     """Days of history before a day the rule needs to say anything about it."""
     return {"seasonal": 7 * SEASONAL_WEEKS, "robust_z": rule.get("days", 0), "bound": 0}[rule["type"]]
-
-
-def table_columns(table: str) -> dict[str, str]:
-    """Column -> type of a mart, from its dbt contract."""
-    import yaml
-
-    for path in MODELS.rglob("_*__models.yml"):
-        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
-            if model["name"] == table:
-                return {c["name"]: c.get("data_type", "") for c in model.get("columns", [])}
-    raise KeyError(table)
 
 
 def _number(where: str, key: str, value: Any, low: float | None = None) -> float:
@@ -140,7 +129,7 @@ def _read(path: Path) -> list[Monitor]:
         table = item.get("table", "fct_kpi_daily")
         if table not in TABLES:
             raise MonitorError(f"{where}: table {table!r} is not one of {', '.join(TABLES)}")
-        columns = table_columns(table)
+        columns = mart_columns(table)
         metric = item["metric"]
         if metric not in columns or not NUMERIC.fullmatch(str(columns[metric])):
             numeric = ", ".join(c for c, t in columns.items() if NUMERIC.fullmatch(str(t)))

@@ -100,9 +100,10 @@ class _Injector:
         detail: str,
         file: Path | None = None,
         lines: list[int] | None = None,
+        monitors: list[str] | None = None,
     ) -> None:
         rel = str(file.relative_to(self.landing)) if file else ""
-        self.out.append(Injection(fault, feed, dt.isoformat(), expect, detail, rel, lines or []))
+        self.out.append(Injection(fault, feed, dt.isoformat(), expect, detail, rel, lines or [], monitors or []))
 
     def skipped(self, fault: str, feed: str, why: str) -> None:
         self.out.append(Injection(fault, feed, "", "skipped", why))
@@ -487,8 +488,8 @@ def incident_channel_outage(inj: _Injector) -> None:
     records = [json.loads(line) for line in regs[0].read_text(encoding="utf-8").splitlines() if line.strip()]
     by_channel: dict[str, int] = {}
     for r in records:
-        if not r.get("is_test"):
-            by_channel[r.get("first_touch_source") or ""] = by_channel.get(r.get("first_touch_source") or "", 0) + 1
+        if not r.get("is_test") and r.get("first_touch_source"):
+            by_channel[r["first_touch_source"]] = by_channel.get(r["first_touch_source"], 0) + 1
     if not by_channel:
         return inj.skipped("incident_channel_outage", "registrations", "no registrations on the last day")
     channel = max(sorted(by_channel), key=lambda c: by_channel[c])
@@ -512,16 +513,14 @@ def incident_channel_outage(inj: _Injector) -> None:
     inj.edit_lines("registrations", dt, regs[0], keep_registrations)
     inj.edit_lines("events", dt, events[0], keep_events)
     detail = f"{len(gone)} registrations from {channel} (and their visits and events) never arrive"
-    inj.out.append(
-        Injection(
-            "incident_channel_outage",
-            "registrations",
-            dt.isoformat(),
-            "alerts",
-            detail,
-            str(regs[0].relative_to(inj.landing)),
-            monitors=[f"channel_registrations_drop:{channel}"],
-        )
+    inj.record(
+        "incident_channel_outage",
+        "registrations",
+        dt,
+        "alerts",
+        detail,
+        regs[0],
+        monitors=[f"channel_registrations_drop:{channel}"],
     )
 
 
