@@ -22,7 +22,7 @@ from opswh.mart_contracts import mart_columns
 
 SHIPPED = REPO_ROOT / "operations" / "monitors.yml"
 # table -> the dimensions a monitor may split it by
-TABLES = {"fct_kpi_daily": (), "fct_channel_daily": ("channel",)}
+TABLES = {"fct_kpi_daily": (), "fct_channel_daily": ("channel",), "fct_support_daily": ()}
 SEVERITIES = ("warning", "critical")
 # rule -> (required parameters, optional parameters); the history each needs is in `needed_history`
 RULES = {

@@ -85,6 +85,7 @@ def test_every_load_reconciles(faulted) -> None:
         "future_timestamps",
         "non_utf8",
         "long_strings",
+        "off_scale_feedback",
     ],
 )
 def test_quarantined_faults_name_file_line_and_column(faulted, fault) -> None:
@@ -96,6 +97,7 @@ def test_quarantined_faults_name_file_line_and_column(faulted, fault) -> None:
         "future_timestamps": {"events": {"event_at"}},
         "non_utf8": {"merchants": {"merchant_name"}},
         "long_strings": {"registrations": {"nickname"}},
+        "off_scale_feedback": {"survey_responses": {"score"}, "support_tickets": {"satisfaction"}},
         "malformed_rows": {"orders": {"fee_amount", "gmv_amount", "placed_at"}, "events": {"record", "event_at"}},
     }[fault]
     entries = [m for m in manifest if m["fault"] == fault and m["feed"] in expected_columns]
@@ -124,6 +126,8 @@ def test_reject_reasons_say_what_was_wrong(faulted) -> None:
         "not UTF-8",
         "longer than 256 characters",
         "invalid JSON",
+        "score outside the survey's scale",
+        "a rating outside 1-5 or on a row that is not a resolution",
     ):
         assert phrase in reasons, phrase
     assert con.execute("select count(*) from raw.raw_rejects where record is null").fetchall()[0][0] == 0

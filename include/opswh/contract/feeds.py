@@ -20,6 +20,11 @@ ACQUISITION_COST_TYPES = ("partner_fee", "offline_promotion", "new_user_coupon",
 CONTENT_TYPES = ("UGC", "PGC")
 ASSIGNMENT_GROUPS = ("treatment", "holdout")
 BILLING_SERVICES = ("advertising", "value_added")
+SURVEY_TYPES = ("nps", "csat")
+SURVEY_CHANNELS = ("in_app", "email", "sms", "push")
+TICKET_STATUSES = ("created", "first_response", "resolved", "reopened")
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+CONTACT_CHANNELS = ("in_app_chat", "phone", "email", "social")
 
 MAX_NAME_LENGTH = 256
 MAX_TEXT_LENGTH = 2048
@@ -405,6 +410,89 @@ FEEDS: tuple[Feed, ...] = (
             _c("title", "VARCHAR", "Title (often Chinese).", max_length=MAX_TEXT_LENGTH),
             _c("published_at", _TS, "Publication time.", required=True, not_future=True),
             _c("is_removed", "BOOLEAN", "Removed by moderation.", required=True),
+        ),
+    ),
+    Feed(
+        name="survey_responses",
+        needed_by="NPS and CSAT in fct_feedback_periodic, latest_nps_score in dim_users and the audiences",
+        source="feedback",
+        format="jsonl",
+        description="Survey answers as the survey tool exports them: NPS (0-10, 'how likely are you "
+        "to recommend us') and CSAT (1-5, 'how satisfied are you'), in the partition of the day they "
+        "were answered. A response re-sent in a later delivery replaces the earlier one.",
+        key=("response_id",),
+        columns=(
+            _c("response_id", "VARCHAR", "Response id.", required=True, max_length=MAX_NAME_LENGTH),
+            _c("survey_id", "VARCHAR", "The survey (one questionnaire sent in one wave).", required=True),
+            _c("survey_type", "VARCHAR", "nps or csat.", required=True, enum=SURVEY_TYPES),
+            _c("user_id", "VARCHAR", "Respondent.", required=True),
+            _c(
+                "survey_channel",
+                "VARCHAR",
+                "Where the survey reached the user: in_app, email, sms or push.",
+                required=True,
+                enum=SURVEY_CHANNELS,
+            ),
+            _c("score", "INTEGER", "The answer: 0-10 for nps, 1-5 for csat.", required=True, non_negative=True),
+            _c("comment", "VARCHAR", "Free-text comment (often Chinese).", max_length=MAX_TEXT_LENGTH),
+            _c("answered_at", _TS, "Answer time.", required=True, not_future=True),
+        ),
+        row_checks=(
+            RowCheck(
+                "score_on_scale",
+                "(survey_type = 'nps' and score <= 10) or (survey_type = 'csat' and score between 1 and 5)",
+                "score outside the survey's scale (nps 0-10, csat 1-5)",
+                "score",
+            ),
+        ),
+    ),
+    Feed(
+        name="support_tickets",
+        needed_by="fct_support_daily, fct_support_categories_weekly, open_tickets in dim_users and the audiences",
+        source="feedback",
+        format="csv",
+        description="Support ticket changes as the help desk exports them: a full row each time a "
+        "ticket changes status (created, first_response, resolved, reopened), in the partition of the "
+        "day of the change. The user's rating after a resolution (1-5) comes on the resolved row.",
+        key=("ticket_id", "changed_at"),
+        columns=(
+            _c("ticket_id", "VARCHAR", "Ticket id.", required=True, max_length=MAX_NAME_LENGTH),
+            _c("user_id", "VARCHAR", "User who opened the ticket.", required=True),
+            _c("status", "VARCHAR", "Status after this change.", required=True, enum=TICKET_STATUSES),
+            _c("created_at", _TS, "When the ticket was opened.", required=True, not_future=True),
+            _c("changed_at", _TS, "Time of this change.", required=True, not_future=True),
+            _c(
+                "category",
+                "VARCHAR",
+                "Topic of the ticket (payment, delivery ...).",
+                required=True,
+                max_length=MAX_NAME_LENGTH,
+            ),
+            _c("priority", "VARCHAR", "low, normal, high or urgent.", required=True, enum=TICKET_PRIORITIES),
+            _c(
+                "contact_channel",
+                "VARCHAR",
+                "How the user reached support: in_app_chat, phone, email or social.",
+                required=True,
+                enum=CONTACT_CHANNELS,
+            ),
+            _c(
+                "satisfaction",
+                "INTEGER",
+                "Rating after the resolution, 1-5 (resolved rows only; optional).",
+                non_negative=True,
+            ),
+        ),
+        row_checks=(
+            RowCheck(
+                "changed_after_created", "changed_at >= created_at", "changed before it was created", "changed_at"
+            ),
+            RowCheck(
+                "satisfaction_on_resolution",
+                "satisfaction is null or (status = 'resolved' and satisfaction between 1 and 5)",
+                "a rating outside 1-5 or on a row that is not a resolution",
+                "satisfaction",
+            ),
         ),
     ),
 )

@@ -351,6 +351,44 @@ def refund_exceeds_payment(inj: _Injector) -> None:
     inj.record("refund_exceeds_payment", "refunds", dt, "quarantined", "refund = 1.5 x payment + 1", f, count)
 
 
+@fault(
+    "Feedback off its scale: an NPS answer of 11 and a CSAT answer of 0 (survey_responses), a rating "
+    "on a ticket row that is not a resolution (support_tickets)."
+)
+def off_scale_feedback(inj: _Injector) -> None:
+    t = inj.target("survey_responses", 2)
+    if not t:
+        inj.skipped("off_scale_feedback", "survey_responses", "fewer than 2 survey answers on or after the fault day")
+    else:
+        dt, f = t
+
+        def off_scale(lines: list[str]) -> None:
+            for i, score in ((0, 11), (1, 0)):
+                rec = json.loads(lines[i])
+                rec["survey_type"], rec["score"] = ("nps", score) if score else ("csat", score)
+                lines[i] = json.dumps(rec, ensure_ascii=False)
+
+        inj.edit_lines("survey_responses", dt, f, off_scale)
+        inj.record("off_scale_feedback", "survey_responses", dt, "quarantined", "NPS 11, CSAT 0", f, [1, 2])
+    t = inj.target("support_tickets", 1)
+    if not t:
+        return inj.skipped("off_scale_feedback", "support_tickets", "no ticket changes on or after the fault day")
+    dt, f = t
+    line: list[int] = []
+
+    def rate_a_creation(rows: list[list[str]]) -> None:
+        status, satisfaction = rows[0].index("status"), rows[0].index("satisfaction")
+        i = next((i for i, r in enumerate(rows[1:], 1) if r[status] != "resolved"), None)
+        if i is not None:
+            rows[i][satisfaction] = "5"
+            line.append(i + 1)
+
+    inj.edit_csv("support_tickets", dt, f, rate_a_creation)
+    if not line:
+        return inj.skipped("off_scale_feedback", "support_tickets", f"only resolutions in {f.name}")
+    inj.record("off_scale_feedback", "support_tickets", dt, "quarantined", "a rating on a non-resolution row", f, line)
+
+
 @fault("Events whose event_at is 400 days in the future (a device clock).")
 def future_timestamps(inj: _Injector) -> None:
     t = inj.target("events", 12)
@@ -521,6 +559,61 @@ def incident_channel_outage(inj: _Injector) -> None:
         detail,
         regs[0],
         monitors=[f"channel_registrations_drop:{channel}"],
+    )
+
+
+@incident(
+    "A release crashes the app on the last day: a burst of `app_bug` tickets (five times the day's "
+    "tickets, at least 40) arrives from users registered before it. Raises support_tickets_spike."
+)
+def incident_app_crash(inj: _Injector) -> None:
+    dt = inj.days[-1]
+    tickets = data_files(inj.part("support_tickets", dt))
+    users = []
+    for day in inj.days[:-1]:
+        for f in data_files(inj.part("registrations", day)):
+            if f.suffix == ".jsonl":
+                users += [
+                    r["user_id"]
+                    for r in map(json.loads, f.read_text(encoding="utf-8").splitlines())
+                    if not r.get("is_test")
+                ]
+    if not tickets or not users or count_records(tickets[0]) == 0:
+        return inj.skipped(
+            "incident_app_crash", "support_tickets", "needs a support_tickets partition and registrations"
+        )
+    burst: list[int] = []
+
+    def add_tickets(rows: list[list[str]]) -> None:
+        header = rows[0]
+        created = sum(1 for r in rows[1:] if r[header.index("status")] == "created")
+        n = max(40, 5 * created)
+        start = min(r[header.index("changed_at")] for r in rows[1:])  # within the day, whatever its zone
+        for i in range(n):
+            ts = _shift(start, seconds=3 * i)
+            values = {
+                "ticket_id": f"tcrash{i}",
+                "user_id": users[(i * 7919) % len(users)],
+                "status": "created",
+                "created_at": ts,
+                "changed_at": ts,
+                "category": "app_bug",
+                "priority": "high",
+                "contact_channel": "in_app_chat",
+                "satisfaction": "",
+            }
+            rows.append([values[c] for c in header])
+        burst.append(n)
+
+    inj.edit_csv("support_tickets", dt, tickets[0], add_tickets)
+    inj.record(
+        "incident_app_crash",
+        "support_tickets",
+        dt,
+        "alerts",
+        f"{burst[0]} app_bug tickets within {burst[0] * 3 // 60 + 1} minutes",
+        tickets[0],
+        monitors=["support_tickets_spike:all"],
     )
 
 

@@ -13,7 +13,7 @@ Everything is generated per day from ``numpy.random.default_rng([seed, day, stre
 same arguments give the same bytes. Records that happen on a later day (shipping, refunds,
 renewals, visits before a registration) wait in a buffer and are written to the partition
 of the day they happen. The world it draws from is ``world``; the behaviour is split by area
-(``acquisition``, ``engagement``, ``commerce``, mixins of ``Simulator``); ``writer`` writes the files. Memory is bounded by the user base (a few arrays) and one day's
+(``acquisition``, ``engagement``, ``commerce``, ``feedback``, mixins of ``Simulator``); ``writer`` writes the files. Memory is bounded by the user base (a few arrays) and one day's
 records, written in parts of at most ``chunk_rows`` rows.
 """
 
@@ -34,10 +34,12 @@ from opswh.simulate.acquisition import Acquisition
 from opswh.simulate.arrays import Columns, dictionary
 from opswh.simulate.commerce import Commerce
 from opswh.simulate.engagement import Engagement
+from opswh.simulate.feedback import Feedback
 from opswh.simulate.segment_export import export_events
 from opswh.simulate.world import (
     CAMPAIGN_LIST,
     CATEGORIES,
+    CHANNEL_NPS,
     CHANNELS,
     DAY_MS,
     DIURNAL,
@@ -70,7 +72,7 @@ _PROP_FIELDS = {
 }
 
 
-class Simulator(Acquisition, Engagement, Commerce):
+class Simulator(Acquisition, Engagement, Commerce, Feedback):
     """Simulates ``days`` days from ``start`` and writes them under ``landing``."""
 
     def __init__(
@@ -125,6 +127,8 @@ class Simulator(Acquisition, Engagement, Commerce):
             was_member=np.bool_,
             points=np.int32,
             last_active=np.int32,
+            nps_last=np.int8,  # the latest NPS score + 1 (0: never answered)
+            ticket_until=np.int32,  # the day the user's open ticket is resolved (0: none open)
         )
         self.posts = Columns(day=np.int32, topic=np.int16, popularity=np.float32)
         self.order_seq = 0
@@ -214,6 +218,7 @@ class Simulator(Acquisition, Engagement, Commerce):
                 "activity": c.activity,
                 "decay": c.decay,
                 "order_propensity": c.order_propensity,
+                "nps_mean": CHANNEL_NPS[c.id],
             }
             for c in CHANNELS
         }
@@ -273,7 +278,7 @@ class Simulator(Acquisition, Engagement, Commerce):
         base = np.array([c.activity for c in CHANNELS] + [0.45])[ch]
         decay = np.array([c.decay for c in CHANNELS] + [0.5])[ch]
         p = base * np.power(age + 0.0, -decay) * WEEKDAY_ACTIVITY[date_d.weekday()]
-        p = p * np.clip(0.75 + 0.25 * u["propensity"][registered], 0.5, 1.6)
+        p = p * np.clip(0.75 + 0.25 * u["propensity"][registered], 0.5, 1.6) * self.feedback_activity(d, registered)
         active_old = registered[rng.random(len(registered)) < np.clip(p, 0, 0.95)]
         new_today = np.flatnonzero(u["reg_day"] == d)
         active = np.concatenate([active_old, new_today])
@@ -289,6 +294,7 @@ class Simulator(Acquisition, Engagement, Commerce):
         self._ad_spend(d, new_today, rng)
         self._acquisition_costs(d, new_today)
         self._merchant_billing(d, rng)
+        self._feedback(d, active, self.rng(d, 3))
 
     def _day_ms(self, d: int, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.day0_ms + d * DAY_MS + rng.choice(24, n, p=DIURNAL) * 3_600_000 + rng.integers(0, 3_600_000, n)

@@ -376,3 +376,43 @@ POINTS_UNIT_COST = 0.01
 POINTS_CHECK_IN = 10
 POINTS_TASK = 20
 POINTS_REDEEM = 100
+
+# User feedback. A channel's users differ in how they rate the platform: the mean NPS score of a
+# user it brought (the last entry: users with no touch). A user's own mood moves it by up to +-1.5.
+CHANNEL_NPS = {
+    "sem_baidu": 7.6,
+    "sem_google": 7.8,
+    "social_douyin": 6.8,
+    "social_wechat": 7.4,
+    "feed_toutiao": 6.5,
+    "feed_kuaishou": 6.3,
+    "content_kol": 8.0,
+    "seo": 7.9,
+    "referral_invite": 8.8,
+    "app_store": 7.7,
+    "offline_ground": 6.9,
+    "partner_bank": 8.2,
+}
+DIRECT_NPS = 7.4
+SURVEY_RATE = 0.012  # an active user answers a survey that day
+SURVEY_RATE_INACTIVE = 0.002  # a registered user inactive that day answers an email or SMS survey
+NPS_SHARE = 0.6  # of the surveys answered, the rest are CSAT
+TICKET_RATE = 0.004  # an active user with no open ticket opens one that day
+TICKET_CATEGORIES = {
+    "payment": 0.2,
+    "delivery": 0.25,
+    "refund": 0.18,
+    "account_login": 0.1,
+    "app_bug": 0.12,
+    "coupon_points": 0.1,
+    "other": 0.05,
+}
+# the drop in a user's daily activity probability while they are a detractor (latest NPS 0-6) and
+# while a ticket of theirs is open: both churn more
+DETRACTOR_ACTIVITY = 0.8
+OPEN_TICKET_ACTIVITY = 0.7
+COMMENTS = {
+    "detractor": ["客服太慢了 support is slow", "物流太慢 slow delivery", "经常闪退 the app crashes", "退款很麻烦"],
+    "passive": ["还行 it's ok", "价格一般", "希望有更多优惠 more coupons please"],
+    "promoter": ["很好用 love it", "推荐给朋友了 told my friends", "发货快 fast shipping", "客服很耐心"],
+}

@@ -129,6 +129,14 @@ PROJECTIONS: dict[str, Callable[[Timestamp], str]] = {
         "select 'c' || content_idx as content_id, creator_id, content_type, topic, title, "
         f"{ts('published_ms')} as published_at, is_removed from part"
     ),
+    "survey_responses": lambda ts: (
+        "select 'sr' || response_seq as response_id, survey_id, survey_type, 'u' || user_idx as user_id, "
+        f"survey_channel, score, comment, {ts('answered_ms')} as answered_at from part"
+    ),
+    "support_tickets": lambda ts: (
+        f"select 't' || ticket_seq as ticket_id, 'u' || user_idx as user_id, status, {ts('created_ms')} as created_at, "
+        f"{ts('changed_ms')} as changed_at, category, priority, contact_channel, satisfaction from part"
+    ),
 }
 
 

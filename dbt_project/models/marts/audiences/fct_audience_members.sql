@@ -35,7 +35,9 @@ final as (
         spans.value_tier,
         spans.last_active_date,
         spans.orders,
-        spans.net_spend
+        spans.net_spend,
+        spans.latest_nps_score,
+        spans.open_tickets
     from membership
     cross join as_of
     inner join spans on membership.user_id = spans.user_id and spans.valid_to is null

@@ -9,6 +9,8 @@
 --   (fct_rfm_weekly on a Sunday) on or before the day, `no_orders` / `none` / 0 before the user's
 --   first Sunday. The as-of day's own snapshot of a week still running is left out, so that a
 --   day's attributes never change when the next day is loaded (dim_users has the as-of values);
+-- - latest_nps_score and open_tickets from the feedback spans (int_user_feedback_spans): the latest
+--   NPS answer on or before the day and the tickets open at its end;
 -- - channel (first touch) and its type and group, platform, region and registered_date, which do
 --   not change.
 with users as (
@@ -38,6 +40,12 @@ activity as (
 rfm_weekly as (
 
     select * from {{ ref('fct_rfm_weekly') }}
+
+),
+
+feedback_spans as (
+
+    select * from {{ ref('int_user_feedback_spans') }}
 
 ),
 
@@ -152,26 +160,56 @@ pieces as (
 
 ),
 
-final as (
+with_feedback as (
 
     select
         pieces.user_id,
-        pieces.valid_from,
-        pieces.valid_to,
+        pieces.user_state,
+        pieces.last_active_date,
+        pieces.rfm_segment,
+        pieces.value_tier,
+        pieces.orders,
+        pieces.net_spend,
+        feedback_spans.latest_nps_score,
+        feedback_spans.open_tickets,
+        greatest(pieces.valid_from, feedback_spans.valid_from) as valid_from,
+        case
+            when pieces.valid_to is null then feedback_spans.valid_to
+            when feedback_spans.valid_to is null then pieces.valid_to
+            else least(pieces.valid_to, feedback_spans.valid_to)
+        end as valid_to
+    from pieces
+    cross join as_of
+    inner join feedback_spans
+        on
+            pieces.user_id = feedback_spans.user_id
+            and feedback_spans.valid_from <= coalesce(pieces.valid_to, as_of.as_of_date)
+            and pieces.valid_from <= coalesce(feedback_spans.valid_to, as_of.as_of_date)
+
+),
+
+final as (
+
+    select
+        with_feedback.user_id,
+        with_feedback.valid_from,
+        with_feedback.valid_to,
         users.first_touch_channel as channel,
         channels.channel_type,
         channels.channel_group,
         users.platform,
         users.region,
         users.registered_date,
-        pieces.user_state,
-        pieces.last_active_date,
-        pieces.rfm_segment,
-        pieces.value_tier,
-        pieces.orders,
-        pieces.net_spend
-    from pieces
-    inner join users on pieces.user_id = users.user_id
+        with_feedback.user_state,
+        with_feedback.last_active_date,
+        with_feedback.rfm_segment,
+        with_feedback.value_tier,
+        with_feedback.orders,
+        with_feedback.net_spend,
+        with_feedback.latest_nps_score,
+        with_feedback.open_tickets
+    from with_feedback
+    inner join users on with_feedback.user_id = users.user_id
     left join channels on users.first_touch_channel = channels.channel
 
 )

@@ -4,7 +4,8 @@
 -- spend in the trailing `rfm_window_days`. Each is scored 1-5 with ntile(5) over buyers, user_id
 -- breaking ties, 5 being most recent / most / highest. Users who never paid have no scores and
 -- the segment `no_orders`; every user has exactly one segment. Value tier by the percentile of
--- lifetime net spend among buyers: top 10% high, next 40% medium, the rest low.
+-- lifetime net spend among buyers: top 10% high, next 40% medium, the rest low. Feedback: the
+-- user's latest NPS answer on or before the snapshot day, and their tickets open at its end.
 with users as (
 
     select * from {{ ref('int_users_attributed') }}
@@ -29,9 +30,51 @@ activity as (
 
 ),
 
+responses as (
+
+    select * from {{ ref('stg_feedback__survey_responses') }}
+
+),
+
+ticket_spans as (
+
+    select * from {{ ref('int_ticket_status_spans') }}
+
+),
+
 as_of as (
 
     select max(activity_date) as snapshot_date from activity
+
+),
+
+latest_nps as (
+
+    select
+        responses.user_id,
+        responses.score as latest_nps_score,
+        responses.answered_date as latest_nps_date,
+        row_number() over (
+            partition by responses.user_id order by responses.answered_at desc, responses.response_id desc
+        ) as answer_rank
+    from responses
+    inner join as_of on responses.answered_date <= as_of.snapshot_date
+    where responses.survey_type = 'nps'
+
+),
+
+open_tickets as (
+
+    select
+        ticket_spans.user_id,
+        count(*) as open_tickets
+    from ticket_spans
+    inner join as_of
+        on
+            ticket_spans.valid_from <= as_of.snapshot_date
+            and (ticket_spans.valid_to is null or ticket_spans.valid_to >= as_of.snapshot_date)
+    where ticket_spans.is_open
+    group by ticket_spans.user_id
 
 ),
 
@@ -116,11 +159,16 @@ final as (
         users.registered_date,
         scored.first_order_date,
         scored.last_order_date,
+        latest_nps.latest_nps_score,
+        latest_nps.latest_nps_date,
+        coalesce(open_tickets.open_tickets, 0) as open_tickets,
         as_of.snapshot_date
     from users
     cross join as_of
     left join current_states on users.user_id = current_states.user_id
     left join scored on users.user_id = scored.user_id
+    left join latest_nps on users.user_id = latest_nps.user_id and latest_nps.answer_rank = 1
+    left join open_tickets on users.user_id = open_tickets.user_id
 
 )
 
