@@ -1,5 +1,5 @@
-"""KPI monitors and their alerts, end to end: an incident the simulator injects raises exactly the
-alerts it declares, in the run of its day (Airflow's dag.test), sent through Airflow's SMTP and HTTP
+"""KPI monitors and their alerts, end to end: the incidents the simulator injects (a channel's
+traffic collapses, an app crash floods support with tickets) raise exactly the alerts they declare, in the run of its day (Airflow's dag.test), sent through Airflow's SMTP and HTTP
 notifiers to a real SMTP server and a real HTTP server on loopback; the clean days before raise no
 critical alert."""
 
@@ -26,10 +26,14 @@ def test_an_incident_raises_exactly_its_alerts_by_email_and_webhook(tmp_path) ->
     from tests.servers import alert_env, mail_text, smtp_receiver, webhook_receiver
     from tests.support import START, publish_days, simulate
 
-    paths = simulate(tmp_path, days=DAYS, scale="small", faults=["incident_channel_outage"])
-    (incident,) = [i for i in json.loads((paths.landing / "_faults.json").read_text()) if i["expect"] == "alerts"]
+    paths = simulate(tmp_path, days=DAYS, scale="small", faults=["incident_channel_outage", "incident_app_crash"])
+    incidents = {
+        i["fault"]: i for i in json.loads((paths.landing / "_faults.json").read_text()) if i["expect"] == "alerts"
+    }
     last = START + timedelta(days=DAYS - 1)
-    assert incident["dt"] == str(last) and incident["monitors"]
+    assert set(incidents) == {"incident_channel_outage", "incident_app_crash"}
+    assert all(i["dt"] == str(last) and i["monitors"] for i in incidents.values())
+    expected = {m for i in incidents.values() for m in i["monitors"]}
     publish_days(paths, START, last - timedelta(days=1), run_id="history")  # the clean days, without Airflow
 
     cfg = config.load(paths.root)
@@ -60,15 +64,17 @@ def test_an_incident_raises_exactly_its_alerts_by_email_and_webhook(tmp_path) ->
             "select count(distinct date_day) from fct_kpi_monitor_checks where status in ('ok', 'alert') and date_day < ?",
             [last],
         ).fetchone()[0]
-    assert raised == set(incident["monitors"]), (raised, incident)
+    assert raised == expected, (raised, incidents)
     assert clean_critical == [] and checked >= 7, (clean_critical, checked)
 
-    channel = incident["monitors"][0].split(":", 1)[1]
+    channel = incidents["incident_channel_outage"]["monitors"][0].split(":", 1)[1]
     (mail,) = smtp.items
     assert mail["To"] == "ops@example.com" and "KPI alert" in mail["Subject"] and "1 critical" in mail["Subject"]
     body = mail_text(mail)
-    assert "channel_registrations_drop" in body and channel in body
+    assert "channel_registrations_drop" in body and channel in body and "support_tickets_spike" in body
     (post,) = webhook.items
     assert post["path"] == "/opswh/alerts" and post["json"]["kind"] == "kpi_alerts"
-    assert {f"{a['monitor']}:{a['dimension_value']}" for a in post["json"]["alerts"]} == set(incident["monitors"])
-    assert post["json"]["alerts"][0]["value"] < post["json"]["alerts"][0]["lower_bound"]
+    alerts = {f"{a['monitor']}:{a['dimension_value']}": a for a in post["json"]["alerts"]}
+    assert set(alerts) == expected
+    drop, spike = alerts[f"channel_registrations_drop:{channel}"], alerts["support_tickets_spike:all"]
+    assert drop["value"] < drop["lower_bound"] and spike["value"] > spike["upper_bound"]

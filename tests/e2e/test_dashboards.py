@@ -129,7 +129,7 @@ def _shown(value, fmt: str) -> str:
 def test_every_page_loads_offline_with_no_error_and_every_section_drawn(site) -> None:
     paths, built, urls, browser = site
     pages = load_pages()
-    assert built["pages"] == [p.file_name for p in pages] and len(pages) == 9
+    assert built["pages"] == [p.file_name for p in pages] and len(pages) == 10
     for lang in ("en", "zh"):
         for page in pages:
             opened = Page(browser, f"{urls[lang]}/{page.file_name}")

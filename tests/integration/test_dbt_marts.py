@@ -181,9 +181,22 @@ def test_report_reads_the_published_marts(marts, monkeypatch) -> None:
         assert text in out.output
 
 
+# The feedback feeds as staging should read them, recomputed from raw: the latest delivery of each
+# record, dated in the reporting time zone (Asia/Shanghai, the default), real users only.
+_LOCAL = "cast(timezone('Asia/Shanghai', {} at time zone 'UTC') as date)"
+_RESPONSES = f"""select user_id, survey_type, score, answered_at, {_LOCAL.format("answered_at")} as answered_date
+    from raw.survey_responses where user_id in (select user_id from marts.dim_users)
+    qualify row_number() over (partition by response_id order by _dt desc, _file desc, _line desc) = 1"""
+_TICKET_CHANGES = f"""select ticket_id, user_id, status, category, satisfaction, created_at, changed_at,
+        {_LOCAL.format("created_at")} as created_date, {_LOCAL.format("changed_at")} as changed_date
+    from raw.support_tickets where user_id in (select user_id from marts.dim_users)
+    qualify row_number() over (partition by ticket_id, changed_at order by _dt desc, _file desc, _line desc) = 1"""
+
+
 def _members_recomputed(con, predicate: str, day) -> set[str]:
     """An audience's members on ``day``, recomputed without its marts: each real user's state that day
-    (state spans), last active day (activity), the latest Sunday's RFM snapshot, and channel."""
+    (state spans), last active day (activity), the latest Sunday's RFM snapshot, channel, the latest
+    NPS answer and the tickets open (from raw)."""
     rows = con.execute(
         f"""
         with users as (
@@ -197,17 +210,117 @@ def _members_recomputed(con, predicate: str, day) -> set[str]:
             where a.activity_date between u.registered_date and $day group by a.user_id
         ), rfm as (
             select * from marts.fct_rfm_weekly where snapshot_date = $day - cast(dayofweek($day) as integer)
+        ), nps as (
+            select user_id, arg_max(score, answered_at) as latest_nps_score from ({_RESPONSES})
+            where survey_type = 'nps' and answered_date <= $day group by user_id
+        ), tickets as (
+            select user_id, count(*) as open_tickets from (
+                select ticket_id, any_value(user_id) as user_id, arg_max(status, changed_at) as status
+                from ({_TICKET_CHANGES}) where changed_date <= $day group by ticket_id
+            ) where status != 'resolved' group by user_id
         ), profile as (
             select u.*, c.channel_type, c.channel_group, s.user_state, l.last_active_date,
                    coalesce(r.rfm_segment, 'no_orders') as rfm_segment, coalesce(r.value_tier, 'none') as value_tier,
-                   coalesce(r.orders, 0) as orders, coalesce(r.net_spend, 0) as net_spend
+                   coalesce(r.orders, 0) as orders, coalesce(r.net_spend, 0) as net_spend,
+                   n.latest_nps_score, coalesce(t.open_tickets, 0) as open_tickets
             from users as u join states as s using (user_id) left join last_active as l using (user_id)
             left join rfm as r using (user_id) left join marts.dim_channels as c on u.channel = c.channel
+            left join nps as n using (user_id) left join tickets as t using (user_id)
         )
         select user_id from profile where ({predicate})""",
         {"day": day},
     ).fetchall()
     return {u for (u,) in rows}
+
+
+def test_feedback_marts_match_a_recount_from_raw(marts) -> None:
+    """NPS and CSAT per week and slice, the support day (created, backlog, times, reopens, ratings),
+    the weekly categories and dim_users' feedback columns, each recounted from the raw feeds."""
+    import numpy as np
+
+    _, paths, *_ = marts
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    recount = con.execute(
+        f"""
+        with latest as (
+            select r.*, cast(date_trunc('week', r.answered_date) as date) as period_start,
+                   row_number() over (partition by r.user_id, r.survey_type, date_trunc('week', r.answered_date)
+                                      order by r.answered_at desc) as k
+            from ({_RESPONSES}) as r
+        )
+        select l.period_start, u.channel, u.platform, coalesce(s.user_state, 'unknown'),
+               count(*) filter (where survey_type = 'nps'), count(*) filter (where survey_type = 'nps' and score >= 9),
+               count(*) filter (where survey_type = 'nps' and score between 7 and 8),
+               count(*) filter (where survey_type = 'nps' and score <= 6),
+               count(*) filter (where survey_type = 'csat'), count(*) filter (where survey_type = 'csat' and score >= 4)
+        from latest as l join marts.dim_users as u using (user_id)
+        left join intermediate.int_user_state_spans as s
+            on s.user_id = l.user_id and l.answered_date between s.valid_from and coalesce(s.valid_to, l.answered_date)
+        where l.k = 1 group by all order by all"""
+    ).fetchall()
+    mart = con.execute(
+        """select period_start, channel, platform, user_state, nps_respondents, promoters, passives, detractors,
+                  csat_ratings, csat_satisfied from marts.fct_feedback_periodic where period = 'week' order by all"""
+    ).fetchall()
+    assert mart == recount and sum(r[4] for r in mart) > 100
+    wrong_nps = con.execute(
+        "select count(*) from marts.fct_feedback_periodic where nps_respondents > 0 "
+        "and abs(nps - (promoters - detractors) * 100.0 / nps_respondents) > 1e-9"
+    ).fetchall()[0][0]
+    assert wrong_nps == 0
+
+    changes = con.execute(f"select * from ({_TICKET_CHANGES})").df()
+    support = con.execute("select * from marts.fct_support_daily order by date_day").df().set_index("date_day")
+    created = changes.groupby("ticket_id").created_date.min().value_counts()
+    first_response = changes[changes.status == "first_response"].groupby("ticket_id").changed_at.min()
+    for day, row in support.iterrows():
+        assert row.tickets_created == created.get(day, 0), day
+        last = changes[changes.changed_date <= day].sort_values("changed_at").groupby("ticket_id").status.last()
+        assert row.backlog == (last != "resolved").sum(), day
+        resolved = changes[(changes.status == "resolved") & (changes.changed_date == day)]
+        resolved = resolved.sort_values("changed_at").groupby("ticket_id").last()
+        assert row.tickets_resolved == len(resolved), day
+        if len(resolved):
+            hours = (resolved.changed_at - resolved.created_at).dt.total_seconds() / 3600
+            assert row.resolution_hours_median == pytest.approx(np.median(hours), rel=1e-12), day
+            assert row.resolution_hours_p90 == pytest.approx(np.percentile(hours, 90), rel=1e-12), day
+            answered = (first_response.reindex(resolved.index) - resolved.created_at).dropna().dt.total_seconds() / 3600
+            assert row.first_response_hours_median == pytest.approx(np.median(answered), rel=1e-12), day
+            reopened = ((changes.status == "reopened") & (changes.changed_date == day)).sum()
+            assert row.reopen_rate == pytest.approx(reopened / len(resolved), rel=1e-12), day
+        ratings = changes[(changes.status == "resolved") & (changes.changed_date == day)].satisfaction.dropna()
+        assert row.satisfaction_ratings == len(ratings) and row.satisfied_ratings == (ratings >= 4).sum(), day
+    assert support.tickets_created.sum() > 100 and support.backlog.max() > 0
+
+    weekly = con.execute(
+        "select week_start, sum(tickets_created) from marts.fct_support_categories_weekly group by 1 order by 1"
+    ).fetchall()
+    by_week = con.execute(
+        "select date_trunc('week', date_day)::date, sum(tickets_created) from marts.fct_support_daily "
+        "group by 1 having sum(tickets_created) > 0 order by 1"
+    ).fetchall()
+    assert [w for w in weekly if w[1]] == by_week
+
+    as_of = con.execute("select max(snapshot_date) from marts.dim_users").fetchall()[0][0]
+    users = con.execute(
+        f"""
+        with nps as (
+            select user_id, arg_max(score, answered_at) as score from ({_RESPONSES})
+            where survey_type = 'nps' and answered_date <= $day group by user_id
+        ), open as (
+            select user_id, count(*) as n from (
+                select ticket_id, any_value(user_id) as user_id, arg_max(status, changed_at) as status
+                from ({_TICKET_CHANGES}) where changed_date <= $day group by ticket_id
+            ) where status != 'resolved' group by user_id
+        )
+        select count(*) filter (where u.latest_nps_score is distinct from nps.score),
+               count(*) filter (where u.open_tickets != coalesce(open.n, 0)),
+               count(nps.score), sum(open.n)
+        from marts.dim_users as u left join nps using (user_id) left join open using (user_id)""",
+        {"day": as_of},
+    ).fetchall()[0]
+    con.close()
+    assert users[:2] == (0, 0) and users[2] > 100 and users[3] > 0, users
 
 
 def test_audience_history_is_each_days_predicate_on_that_days_user_states(marts) -> None:

@@ -16,6 +16,7 @@ def test_every_page_is_declared_with_its_datasets_and_bilingual_texts() -> None:
     pages = load_pages()
     assert [p.slug for p in pages] == [
         "overview", "acquisition", "funnel", "retention", "lifecycle", "campaigns", "content", "revenue", "health",
+        "feedback",
     ]  # fmt: skip
     assert pages[0].file_name == "index.html" and pages[1].file_name == "acquisition.html"
     for page in pages:

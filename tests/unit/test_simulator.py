@@ -100,3 +100,78 @@ def test_every_fault_says_what_it_did_even_when_it_finds_nothing_to_break(tmp_pa
     out = inject(tmp_path, START, 1, ORDER)  # an empty landing folder: nothing to break
     assert {i["fault"] for i in out} == set(FAULTS)
     assert all(i["expect"] == "skipped" and i["detail"] for i in out)
+
+
+@pytest.fixture(scope="module")
+def feedback_landing(tmp_path_factory):
+    """30 days at 800 registrations a day, with the app-crash incident on the last day."""
+    return simulate(tmp_path_factory.mktemp("feedback"), days=30, scale=800, seed=11, faults=["incident_app_crash"])
+
+
+def test_channels_differ_in_nps_and_unhappy_users_churn_more(feedback_landing) -> None:
+    """The feedback behaviour the marts measure: the channel the simulator makes happiest has a higher
+    NPS than the unhappiest; within each channel, a detractor is active on fewer of the 10 days
+    after answering than other respondents (the channels differ in activity, so they are compared
+    within a channel)."""
+    land = feedback_landing.landing
+    truth = json.loads((land / "_truth.json").read_text())["channels"]
+    con = duckdb.connect()
+    con.execute(f"""
+        create view regs as select user_id, coalesce(first_touch_source, 'direct') as channel
+            from read_json('{land}/registrations/*/*.jsonl');
+        create view answers as select * from read_json('{land}/survey_responses/*/*.jsonl') where survey_type = 'nps';
+        create view active_days as select distinct user_id, cast(event_at as date) as day
+            from read_json('{land}/events/*/*.jsonl') where user_id is not null;
+    """)
+    nps = dict(
+        con.execute("""select channel, 100.0 * (count(*) filter (where score >= 9) - count(*) filter (where score <= 6))
+                       / count(*) from answers join regs using (user_id) group by channel""").fetchall()
+    )
+    happiest = max(truth, key=lambda c: truth[c]["nps_mean"])
+    unhappiest = min(truth, key=lambda c: truth[c]["nps_mean"])
+    assert nps[happiest] - nps[unhappiest] > 30, nps
+
+    def stratified_gap(flagged_sql: str) -> float:
+        """Active days of the flagged users against what the other users of their channel had: the
+        flagged users' days / the days their channels' unflagged means predict, less 1."""
+        ((actual, predicted),) = con.execute(f"""
+            with base as ({flagged_sql}),
+            activity as (
+                select b.user_id, b.channel, b.flagged, count(a.day) as days
+                from base as b left join active_days as a
+                  on a.user_id = b.user_id and a.day > b.since and a.day <= b.since + 10
+                group by all
+            ),
+            channels as (
+                select channel, avg(days) filter (where not flagged) as unflagged, count(*) filter (where flagged) as n
+                from activity group by channel having count(*) filter (where not flagged) >= 10
+            )
+            select sum(days), (select sum(unflagged * n) from channels)
+            from activity join channels using (channel) where flagged""").fetchall()
+        return actual / predicted - 1
+
+    detractors = """select a.user_id, r.channel, cast(a.answered_at as date) as since, a.score <= 6 as flagged
+        from answers as a join regs as r using (user_id) where cast(a.answered_at as date) <= date '2026-09-19'
+        qualify row_number() over (partition by a.user_id order by a.answered_at) = 1"""
+    assert stratified_gap(detractors) < -0.1  # the simulator makes it -30% (DETRACTOR_ACTIVITY)
+
+
+def test_the_app_crash_incident_floods_support_with_one_category(feedback_landing) -> None:
+    from datetime import timedelta
+
+    land = feedback_landing.landing
+    (incident,) = [i for i in json.loads((land / "_faults.json").read_text()) if i["fault"] == "incident_app_crash"]
+    last = START + timedelta(days=29)
+    assert incident["dt"] == str(last) and incident["monitors"] == ["support_tickets_spike:all"]
+
+    def created(day) -> dict[str, int]:
+        part = feedback_landing.partition("support_tickets", day)
+        return dict(
+            duckdb.execute(
+                f"select category, count(*) from read_csv('{part}/*.csv') where status = 'created' group by all"
+            ).fetchall()
+        )
+
+    on_day, day_before = created(last), created(last - timedelta(days=1))
+    others = sum(n for c, n in on_day.items() if c != "app_bug")
+    assert on_day["app_bug"] >= max(40, 5 * sum(day_before.values()) // 2) and on_day["app_bug"] > 3 * others

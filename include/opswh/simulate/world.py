@@ -409,8 +409,8 @@ TICKET_CATEGORIES = {
 }
 # the drop in a user's daily activity probability while they are a detractor (latest NPS 0-6) and
 # while a ticket of theirs is open: both churn more
-DETRACTOR_ACTIVITY = 0.8
-OPEN_TICKET_ACTIVITY = 0.7
+DETRACTOR_ACTIVITY = 0.7
+OPEN_TICKET_ACTIVITY = 0.6
 COMMENTS = {
     "detractor": ["客服太慢了 support is slow", "物流太慢 slow delivery", "经常闪退 the app crashes", "退款很麻烦"],
     "passive": ["还行 it's ok", "价格一般", "希望有更多优惠 more coupons please"],

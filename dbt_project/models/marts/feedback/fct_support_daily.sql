@@ -1,8 +1,9 @@
 -- Grain: reporting day, from the first day with a ticket of a real user to the as-of day. Tickets
 -- created, per 1,000 DAU, the backlog (tickets open at the end of the day), and over the tickets
 -- resolved that day (a ticket resolved twice in a day counts once, with its last resolution):
--- first-response and resolution time from the ticket's creation, median and p90, in hours; the
--- reopen rate (reopens / tickets resolved) and satisfaction (CSAT of the day's resolution ratings).
+-- first-response and resolution time from the ticket's creation, median and p90, in hours (from the
+-- exact instants, to the microsecond); the reopen rate (reopens / tickets resolved) and
+-- satisfaction (CSAT of the day's resolution ratings).
 with changes as (
 
     select * from {{ ref('stg_feedback__ticket_changes') }}
@@ -90,13 +91,13 @@ resolved as (
     select
         resolutions.date_day,
         count(*) as tickets_resolved,
-        {{ median(dbt.datediff('resolutions.created_at', 'tickets.first_response_at', 'second') ~ ' / 3600.0') }}
+        {{ median(dbt.datediff('resolutions.created_at', 'tickets.first_response_at', 'microsecond') ~ ' / 3600000000.0') }}
             as first_response_hours_median,
-        {{ percentile(dbt.datediff('resolutions.created_at', 'tickets.first_response_at', 'second') ~ ' / 3600.0', 0.9) }}
+        {{ percentile(dbt.datediff('resolutions.created_at', 'tickets.first_response_at', 'microsecond') ~ ' / 3600000000.0', 0.9) }}
             as first_response_hours_p90,
-        {{ median(dbt.datediff('resolutions.created_at', 'resolutions.changed_at', 'second') ~ ' / 3600.0') }}
+        {{ median(dbt.datediff('resolutions.created_at', 'resolutions.changed_at', 'microsecond') ~ ' / 3600000000.0') }}
             as resolution_hours_median,
-        {{ percentile(dbt.datediff('resolutions.created_at', 'resolutions.changed_at', 'second') ~ ' / 3600.0', 0.9) }}
+        {{ percentile(dbt.datediff('resolutions.created_at', 'resolutions.changed_at', 'microsecond') ~ ' / 3600000000.0', 0.9) }}
             as resolution_hours_p90
     from resolutions
     inner join tickets on resolutions.ticket_id = tickets.ticket_id
