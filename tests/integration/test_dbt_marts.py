@@ -179,6 +179,13 @@ def test_report_reads_the_published_marts(marts, monkeypatch) -> None:
     assert out.exit_code == 0, out.output
     for text in ("KPIs (CNY)", "sem_baidu", "direct", "CHK01", "no holdout", "Audiences today", "dormant_buyers"):
         assert text in out.output
+    with duckdb.connect(str(paths.published), read_only=True) as snap:
+        (week, nps) = snap.execute(
+            "select period_start, (sum(promoters) - sum(detractors)) * 100.0 / sum(nps_respondents) "
+            "from fct_feedback_periodic where period = 'week' group by 1 order by 1 desc limit 1"
+        ).fetchone()
+    feedback = out.output[out.output.index("User feedback and support") :]
+    assert f"{week}" in feedback and f"{nps:+.1f}" in feedback
 
 
 # The feedback feeds as staging should read them, recomputed from raw: the latest delivery of each

@@ -189,7 +189,7 @@ def query(
 
 @app.command("report")
 def report_command() -> None:
-    """KPIs of the last 7 days, spend, CAC and ROAS by channel, and campaign lift, from the published marts."""
+    """KPIs of the last 7 days, spend, CAC and ROAS by channel, campaign lift, feedback and audiences, from the published marts."""
     paths = load_config().paths
     if not paths.published.exists():
         err.print(f"[red]No published marts at {paths.published}[/]: run `opswh run` or `opswh demo` first.")
@@ -208,6 +208,7 @@ def print_report(paths) -> None:
             report.kpi_table(con, currency),
             report.channel_table(con),
             report.campaign_table(con),
+            report.feedback_table(con),
             report.audience_table(con),
         ):
             console.print(table)

@@ -1,8 +1,8 @@
 """The summary tables `opswh report` and `opswh demo` print, read from the published marts.
 
 Every figure comes from a mart (the KPI page from ``fct_kpi_daily``, channels from
-``fct_channel_daily``, campaigns from ``fct_campaign_performance``, audiences from
-``fct_audience_daily``); ratios over several rows
+``fct_channel_daily``, campaigns from ``fct_campaign_performance``, feedback from
+``fct_feedback_periodic`` and ``fct_support_daily``, audiences from ``fct_audience_daily``); ratios over several rows
 are recomputed from the marts' additive columns, never averaged.
 """
 
@@ -153,6 +153,70 @@ def campaign_table(con: duckdb.DuckDBPyConnection) -> Table:
             _ratio(per_held) if has_holdout else "-",
             f"{lift:+.1%}" if lift is not None else "-",
             _money(cost),
+        )
+    return t
+
+
+# NPS and CSAT of the last weeks from the additive counts; support over the same weeks (each week's
+# tickets per 1,000 DAU as the ratio of its sums, the backlog at the week's last day).
+FEEDBACK_SQL = """
+with nps as (
+    select
+        period_start as week_start,
+        sum(nps_respondents) as respondents,
+        (sum(promoters) - sum(detractors)) * 100.0 / nullif(sum(nps_respondents), 0) as nps,
+        sum(csat_satisfied) / nullif(sum(csat_ratings), 0) as csat
+    from fct_feedback_periodic
+    where period = 'week'
+    group by period_start
+),
+support as (
+    select
+        cast(date_trunc('week', date_day) as date) as week_start,
+        sum(tickets_created) as tickets,
+        sum(tickets_created) * 1000.0 / nullif(sum(dau), 0) as per_1000_dau,
+        arg_max(backlog, date_day) as backlog,
+        sum(tickets_reopened) / nullif(sum(tickets_resolved), 0) as reopen_rate,
+        sum(satisfied_ratings) / nullif(sum(satisfaction_ratings), 0) as satisfaction
+    from fct_support_daily
+    group by 1
+)
+select week_start, nps.respondents, nps.nps, nps.csat, support.tickets, support.per_1000_dau, support.backlog,
+       support.reopen_rate, support.satisfaction
+from nps full join support using (week_start)
+order by week_start desc limit ?
+"""
+
+
+def feedback_table(con: duckdb.DuckDBPyConnection, weeks: int = 4) -> Table:
+    """NPS, CSAT and the support load of the last ``weeks`` weeks (the newest may still be running)."""
+    t = Table(
+        "week of",
+        "NPS answers",
+        "NPS",
+        "CSAT",
+        "tickets",
+        "per 1k DAU",
+        "backlog",
+        "reopened",
+        "satisfaction",
+        title="User feedback and support",
+        box=box.SIMPLE_HEAD,
+    )
+    rows = con.execute(FEEDBACK_SQL, [weeks]).fetchall()
+    if not rows:
+        t.caption = "no survey answers or tickets (feeds survey_responses, support_tickets)"
+    for week, answers, nps, csat, tickets, per_dau, backlog, reopen, satisfaction in reversed(rows):
+        t.add_row(
+            str(week),
+            "-" if answers is None else f"{answers:,}",
+            "-" if nps is None else f"{nps:+.1f}",
+            _ratio(csat, pct=True),
+            "-" if tickets is None else f"{tickets:,}",
+            _ratio(per_dau),
+            "-" if backlog is None else f"{backlog:,}",
+            _ratio(reopen, pct=True),
+            _ratio(satisfaction, pct=True),
         )
     return t
 
