@@ -198,6 +198,13 @@ _TICKET_CHANGES = f"""select ticket_id, user_id, status, category, satisfaction,
         {_LOCAL.format("created_at")} as created_date, {_LOCAL.format("changed_at")} as changed_date
     from raw.support_tickets where user_id in (select user_id from marts.dim_users)
     qualify row_number() over (partition by ticket_id, changed_at order by _dt desc, _file desc, _line desc) = 1"""
+# Each user's latest NPS answer and tickets open at the end of $day.
+_LATEST_NPS = f"""select user_id, arg_max(score, answered_at) as latest_nps_score from ({_RESPONSES})
+    where survey_type = 'nps' and answered_date <= $day group by user_id"""
+_OPEN_TICKETS = f"""select user_id, count(*) as open_tickets from (
+        select ticket_id, any_value(user_id) as user_id, arg_max(status, changed_at) as status
+        from ({_TICKET_CHANGES}) where changed_date <= $day group by ticket_id
+    ) where status != 'resolved' group by user_id"""
 
 
 def _members_recomputed(con, predicate: str, day) -> set[str]:
@@ -217,14 +224,8 @@ def _members_recomputed(con, predicate: str, day) -> set[str]:
             where a.activity_date between u.registered_date and $day group by a.user_id
         ), rfm as (
             select * from marts.fct_rfm_weekly where snapshot_date = $day - cast(dayofweek($day) as integer)
-        ), nps as (
-            select user_id, arg_max(score, answered_at) as latest_nps_score from ({_RESPONSES})
-            where survey_type = 'nps' and answered_date <= $day group by user_id
-        ), tickets as (
-            select user_id, count(*) as open_tickets from (
-                select ticket_id, any_value(user_id) as user_id, arg_max(status, changed_at) as status
-                from ({_TICKET_CHANGES}) where changed_date <= $day group by ticket_id
-            ) where status != 'resolved' group by user_id
+        ), nps as ({_LATEST_NPS}
+        ), tickets as ({_OPEN_TICKETS}
         ), profile as (
             select u.*, c.channel_type, c.channel_group, s.user_state, l.last_active_date,
                    coalesce(r.rfm_segment, 'no_orders') as rfm_segment, coalesce(r.value_tier, 'none') as value_tier,
@@ -311,18 +312,10 @@ def test_feedback_marts_match_a_recount_from_raw(marts) -> None:
     as_of = con.execute("select max(snapshot_date) from marts.dim_users").fetchall()[0][0]
     users = con.execute(
         f"""
-        with nps as (
-            select user_id, arg_max(score, answered_at) as score from ({_RESPONSES})
-            where survey_type = 'nps' and answered_date <= $day group by user_id
-        ), open as (
-            select user_id, count(*) as n from (
-                select ticket_id, any_value(user_id) as user_id, arg_max(status, changed_at) as status
-                from ({_TICKET_CHANGES}) where changed_date <= $day group by ticket_id
-            ) where status != 'resolved' group by user_id
-        )
-        select count(*) filter (where u.latest_nps_score is distinct from nps.score),
-               count(*) filter (where u.open_tickets != coalesce(open.n, 0)),
-               count(nps.score), sum(open.n)
+        with nps as ({_LATEST_NPS}), open as ({_OPEN_TICKETS})
+        select count(*) filter (where u.latest_nps_score is distinct from nps.latest_nps_score),
+               count(*) filter (where u.open_tickets != coalesce(open.open_tickets, 0)),
+               count(nps.latest_nps_score), sum(open.open_tickets)
         from marts.dim_users as u left join nps using (user_id) left join open using (user_id)""",
         {"day": as_of},
     ).fetchall()[0]

@@ -143,11 +143,7 @@ final as (
         user_id,
         user_state,
         span_from as valid_from,
-        case
-            when span_until is null then segment_end
-            when segment_end is null then {{ dbt.dateadd('day', -1, 'span_until') }}
-            else least(segment_end, {{ dbt.dateadd('day', -1, 'span_until') }})
-        end as valid_to,
+        {{ earlier_end('segment_end', dbt.dateadd('day', -1, 'span_until')) }} as valid_to,
         segment_start,
         resurrected_date
     from candidates

@@ -144,11 +144,7 @@ pieces as (
         rfm_intervals.orders,
         rfm_intervals.net_spend,
         greatest(states.valid_from, rfm_intervals.valid_from) as valid_from,
-        case
-            when states.valid_to is null then rfm_intervals.valid_to
-            when rfm_intervals.valid_to is null then states.valid_to
-            else least(states.valid_to, rfm_intervals.valid_to)
-        end as valid_to
+        {{ earlier_end('states.valid_to', 'rfm_intervals.valid_to') }} as valid_to
     from states
     cross join as_of
     inner join rfm_intervals
@@ -173,11 +169,7 @@ with_feedback as (
         feedback_spans.latest_nps_score,
         feedback_spans.open_tickets,
         greatest(pieces.valid_from, feedback_spans.valid_from) as valid_from,
-        case
-            when pieces.valid_to is null then feedback_spans.valid_to
-            when feedback_spans.valid_to is null then pieces.valid_to
-            else least(pieces.valid_to, feedback_spans.valid_to)
-        end as valid_to
+        {{ earlier_end('pieces.valid_to', 'feedback_spans.valid_to') }} as valid_to
     from pieces
     cross join as_of
     inner join feedback_spans
