@@ -21,10 +21,9 @@ final as (
     select
         response_id,
         survey_id,
-        survey_type,
         user_id,
+        survey_type,
         survey_channel,
-        score,
         comment,
         case
             when survey_type != 'nps' then null
@@ -32,6 +31,7 @@ final as (
             when score >= 7 then 'passive'
             else 'detractor'
         end as nps_group,
+        score,
         {{ reporting_date('answered_at') }} as answered_date,
         answered_at
     from ranked
