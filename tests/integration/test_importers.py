@@ -178,6 +178,61 @@ def test_any_export_through_a_mapping_file(tmp_path, monkeypatch):
     assert channels == [("u1", "newsletter"), ("u2", "direct")]
 
 
+def test_survey_and_help_desk_exports_through_mappings_feed_nps_and_support(tmp_path, monkeypatch):
+    """A survey tool's NPS export (offsets in its times) and a help desk's ticket event log (Berlin
+    wall-clock times, its own event names mapped to the contract's statuses), beside the sign-ups and
+    the app log of the test above.
+
+    Answers (UTC): u1 10 on 09-02, u2 3 on 09-03, u1 8 on 09-05; qa1 is an internal account; u2's 11
+    on 09-05 is off the scale and quarantined with its line and column. The week of Aug 31 counts
+    each user's latest answer: u1 a passive (8), u2 a detractor: NPS -50. Tickets (UTC): T1 opened
+    09-02 08:00, answered 11:00 (3 h), solved 09-03 08:00 (24 h, rated 4); T2 opened 09-04 07:00,
+    still open on 09-08.
+    """
+    paths = _deployment(tmp_path, monkeypatch, {"registrations", "events", "survey_responses", "support_tickets"})
+    mapped = FIXTURES / "mapped"
+    week = ["--start", str(WEEK[0]), "--end", str(WEEK[-1])]
+    for export in ("signups", "app_log", "nps_survey", "helpdesk_ticket_events"):
+        _import(
+            "--format",
+            "mapped",
+            "--from",
+            str(mapped / f"{export}.csv"),
+            "--mapping",
+            str(mapped / f"{export}.yml"),
+            *week,
+        )
+    publish_days(paths, WEEK[0], WEEK[-1])
+    nps = _one(
+        paths,
+        "select period, period_start, sum(nps_respondents), sum(promoters), sum(passives), sum(detractors), "
+        "(sum(promoters) - sum(detractors)) * 100.0 / sum(nps_respondents) from marts.fct_feedback_periodic "
+        "where period in ('day', 'week') group by all order by all",
+    )
+    assert nps == [
+        ("day", date(2026, 9, 2), 1, 1, 0, 0, 100.0),
+        ("day", date(2026, 9, 3), 1, 0, 0, 1, -100.0),
+        ("day", date(2026, 9, 5), 1, 0, 1, 0, 0.0),
+        ("week", date(2026, 8, 31), 2, 0, 1, 1, -50.0),
+    ]
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        rejects = con.execute("select feed, _line, column_name from raw.raw_rejects order by all").fetchall()
+    assert rejects == [("survey_responses", 2, "score")]  # d5, after d3 in the partition of 09-05
+    support = {
+        r[0]: r[1:]
+        for r in _one(
+            paths,
+            "select date_day, tickets_created, backlog, tickets_resolved, first_response_hours_median, "
+            "resolution_hours_median, satisfaction from marts.fct_support_daily order by date_day",
+        )
+    }
+    assert support[date(2026, 9, 2)] == (1, 1, 0, None, None, None)
+    assert support[date(2026, 9, 3)] == (0, 0, 1, 3.0, 24.0, 1.0)
+    assert support[date(2026, 9, 4)][:2] == (1, 1) and support[date(2026, 9, 8)][:2] == (0, 1)
+    users = _one(paths, "select user_id, latest_nps_score, open_tickets from marts.dim_users order by user_id")
+    assert users == [("u1", 8, 0), ("u2", 3, 1)]
+
+
 def test_a_mapping_that_names_a_missing_column_is_refused(tmp_path, monkeypatch):
     _deployment(tmp_path, monkeypatch, {"registrations"})
     bad = tmp_path / "bad.yml"
