@@ -83,6 +83,10 @@ def demo(
     console.print("- Runs, checks and KPI alerts: [bold]opswh status[/], and the dashboards' data-health page")
     console.print("- Audiences to act on: [bold]opswh audience list[/], then [bold]opswh audience export NAME[/]")
     console.print(
+        '- What users say: [bold]opswh query "select * from fct_support_daily order by date_day desc limit 7"[/], '
+        "fct_feedback_periodic (NPS, CSAT), and the dashboards' feedback page"
+    )
+    console.print(
         f"- Dashboards (built by every run): [bold]opswh dashboard[/] serves {paths.dashboard / 'index.html'} "
         f"on http://127.0.0.1:{cfg.dashboard_port}/ (Superset: docker-compose.yml's superset service)"
     )
