@@ -83,14 +83,27 @@ def _whole_run_lift(con, campaign_id: str) -> tuple[bool, float | None]:
     return has_holdout, (treated - held) / held if has_holdout else None
 
 
+def _lift_standard_error(con, campaign_id: str) -> float:
+    """The standard error of a campaign's lift in orders, from its 95% interval in fct_campaign_uplift."""
+    low, high = con.execute(
+        "select lift_ci_low, lift_ci_high from marts.fct_campaign_uplift where campaign_id = ? and metric = 'orders'",
+        [campaign_id],
+    ).fetchone()
+    return (high - low) / 2 / 1.96
+
+
 def test_campaign_lift_finds_the_simulated_effect_and_no_effect(marts) -> None:
+    """The whole-run lift is within 3 standard errors of the simulated truth: +30% for the check-in
+    campaign, none for the coupon. The holdouts are 10% of the users (a few hundred here), so a
+    standard error is about 0.12 and a tighter band would fail for one seed in several."""
     con, _, truth, *_ = marts
     campaigns = truth["campaigns"]
     assert campaigns["CHK01"]["order_effect"] == 1.3 and campaigns["CPN01"]["order_effect"] == 1.0
-    has_holdout, lift = _whole_run_lift(con, "CHK01")
-    assert has_holdout and 0.15 <= lift <= 0.45, lift  # true effect +30% on orders
-    has_holdout, lift = _whole_run_lift(con, "CPN01")
-    assert has_holdout and abs(lift) <= 0.10, lift  # no effect
+    for campaign_id in ("CHK01", "CPN01"):
+        has_holdout, lift = _whole_run_lift(con, campaign_id)
+        se = _lift_standard_error(con, campaign_id)
+        true_lift = campaigns[campaign_id]["order_effect"] - 1
+        assert has_holdout and 0 < se < 0.2 and abs(lift - true_lift) <= 3 * se, (campaign_id, lift, se)
     has_holdout, lift = _whole_run_lift(con, "CNT01")
     assert not has_holdout and lift is None  # no holdout: no lift is claimed
 
