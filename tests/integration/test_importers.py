@@ -153,45 +153,24 @@ def test_an_orders_only_export_publishes_buyers_as_active(tmp_path, monkeypatch)
 
 
 def test_any_export_through_a_mapping_file(tmp_path, monkeypatch):
-    """Two CSV files with Berlin wall-clock times, each with its mapping: sign-ups and an app log.
+    """Four exports, each with its mapping: sign-ups and an app log (CSV, Berlin wall-clock times), a
+    survey tool's NPS responses (times with their offset) and a help desk's ticket event log (Berlin
+    wall-clock, its own event names mapped to the contract's statuses).
 
     u1 signs up 09-01 10:00 and opens the app on 09-02 09:00 (D1) and 09-08 20:00 (D7). u2 signs up
     09-01 23:30 Berlin (21:30 UTC, still 09-01) and opens the app 09-02 00:30 Berlin, which is
     09-01 22:30 UTC: the same reporting day, not D1. qa1 is an internal account (is_test from a
     SQL expression over the e-mail column) and counts nowhere.
-    """
-    paths = _deployment(tmp_path, monkeypatch, {"registrations", "events"})
-    mapped = FIXTURES / "mapped"
-    week = ["--start", str(WEEK[0]), "--end", str(WEEK[-1])]  # the exports cover the week, sign-ups or not
-    _import(
-        "--format", "mapped", "--from", str(mapped / "signups.csv"), "--mapping", str(mapped / "signups.yml"), *week
-    )
-    _import(
-        "--format", "mapped", "--from", str(mapped / "app_log.csv"), "--mapping", str(mapped / "app_log.yml"), *week
-    )
-    publish_days(paths, WEEK[0], WEEK[-1])
-    kpis = _kpis(paths)
-    assert [kpis[d][0] for d in WEEK] == [1, 1, 0, 0, 0, 0, 0, 1]
-    assert [kpis[d][1] for d in WEEK] == [2, 0, 0, 0, 0, 0, 0, 0]
-    assert _cohorts(paths)[date(2026, 9, 1)] == (2, 1, 1)
-    channels = _one(paths, "select user_id, first_touch_channel from marts.fct_user_attribution order by 1")
-    assert channels == [("u1", "newsletter"), ("u2", "direct")]
 
-
-def test_survey_and_help_desk_exports_through_mappings_feed_nps_and_support(tmp_path, monkeypatch):
-    """A survey tool's NPS export (offsets in its times) and a help desk's ticket event log (Berlin
-    wall-clock times, its own event names mapped to the contract's statuses), beside the sign-ups and
-    the app log of the test above.
-
-    Answers (UTC): u1 10 on 09-02, u2 3 on 09-03, u1 8 on 09-05; qa1 is an internal account; u2's 11
-    on 09-05 is off the scale and quarantined with its line and column. The week of Aug 31 counts
-    each user's latest answer: u1 a passive (8), u2 a detractor: NPS -50. Tickets (UTC): T1 opened
-    09-02 08:00, answered 11:00 (3 h), solved 09-03 08:00 (24 h, rated 4); T2 opened 09-04 07:00,
-    still open on 09-08.
+    Answers (UTC): u1 10 on 09-02, u2 3 on 09-03, u1 8 on 09-05; qa1's does not count; u2's 11 on
+    09-05 is off the scale and quarantined with its line and column. The week of Aug 31 counts each
+    user's latest answer: u1 a passive (8), u2 a detractor: NPS -50. Tickets (UTC): T1 opened 09-02
+    08:00, answered 11:00 (3 h), solved 09-03 08:00 (24 h, rated 4); T2 opened 09-04 07:00, still
+    open on 09-08.
     """
     paths = _deployment(tmp_path, monkeypatch, {"registrations", "events", "survey_responses", "support_tickets"})
     mapped = FIXTURES / "mapped"
-    week = ["--start", str(WEEK[0]), "--end", str(WEEK[-1])]
+    week = ["--start", str(WEEK[0]), "--end", str(WEEK[-1])]  # the exports cover the week, sign-ups or not
     for export in ("signups", "app_log", "nps_survey", "helpdesk_ticket_events"):
         _import(
             "--format",
@@ -203,6 +182,12 @@ def test_survey_and_help_desk_exports_through_mappings_feed_nps_and_support(tmp_
             *week,
         )
     publish_days(paths, WEEK[0], WEEK[-1])
+    kpis = _kpis(paths)
+    assert [kpis[d][0] for d in WEEK] == [1, 1, 0, 0, 0, 0, 0, 1]
+    assert [kpis[d][1] for d in WEEK] == [2, 0, 0, 0, 0, 0, 0, 0]
+    assert _cohorts(paths)[date(2026, 9, 1)] == (2, 1, 1)
+    channels = _one(paths, "select user_id, first_touch_channel from marts.fct_user_attribution order by 1")
+    assert channels == [("u1", "newsletter"), ("u2", "direct")]
     nps = _one(
         paths,
         "select period, period_start, sum(nps_respondents), sum(promoters), sum(passives), sum(detractors), "
