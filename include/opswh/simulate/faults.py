@@ -586,9 +586,9 @@ def incident_app_crash(inj: _Injector) -> None:
 
     def add_tickets(rows: list[list[str]]) -> None:
         header = rows[0]
-        created = sum(1 for r in rows[1:] if r[header.index("status")] == "created")
-        n = max(40, 5 * created)
-        start = min(r[header.index("changed_at")] for r in rows[1:])  # within the day, whatever its zone
+        status, changed_at = header.index("status"), header.index("changed_at")
+        n = max(40, 5 * sum(1 for r in rows[1:] if r[status] == "created"))
+        start = min(r[changed_at] for r in rows[1:])  # within the day, whatever its zone
         for i in range(n):
             ts = _shift(start, seconds=3 * i)
             values = {

@@ -18,6 +18,7 @@ from opswh.simulate.world import (
     CHANNEL_NPS,
     CHANNELS,
     COMMENTS,
+    DAY_MS,
     DETRACTOR_ACTIVITY,
     DIRECT_NPS,
     NPS_SHARE,
@@ -124,7 +125,7 @@ class Feedback:
 
         def rating(at: np.ndarray) -> pa.Array:
             """Half the users rate a resolution: the longer it took, the lower."""
-            days = (at - created) / 86_400_000
+            days = (at - created) / DAY_MS
             stars = np.clip(np.round(5 - 1.2 * days - 0.8 * reopened + rng.normal(0, 0.8, n)), 1, 5).astype(np.int32)
             return pa.array(stars, mask=rng.random(n) >= 0.5)
 
