@@ -5,9 +5,11 @@ The tests read what the page draws (texts, and each drawn item's description), n
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -140,6 +142,19 @@ def test_every_page_loads_offline_with_no_error_and_every_section_drawn(site) ->
             nav = opened.page.locator("header a").all_text_contents()
             assert len(nav) == len(pages) and opened.page.locator("h1").text_content() == nav[page.order - 1]
             opened.close()
+
+
+def test_the_dbt_docs_page_shows_every_model_with_the_sql_the_build_ran(site) -> None:
+    paths, built, *_ = site
+    page = Path(built["dbt_docs"]["index"]).read_text(encoding="utf-8")
+    manifest = json.loads((paths.dbt_target / "manifest.json").read_text(encoding="utf-8"))
+    models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    assert len(models) > 60
+
+    def shown(sql: str | None) -> bool:
+        return bool(sql) and any(json.dumps(sql, ensure_ascii=a)[1:120] in page for a in (True, False))
+
+    assert [k for k, n in models.items() if not shown(n.get("compiled_code"))] == []
 
 
 def test_chinese_labels_are_drawn_in_a_cjk_font(site) -> None:

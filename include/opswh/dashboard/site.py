@@ -95,9 +95,12 @@ def page_spec(con, page: Page, lang: str, currency: str, as_of: dt.date) -> dict
     chart = alt.vconcat(*parts, spacing=30).resolve_scale(**independent)
     days = [r[ds.date] for ds in page.datasets.values() if ds.date for r in datasets[ds.name] if r[ds.date]]
     first = dt.date.fromisoformat(min(days)[:10]) if days else None
-    chart = chart.add_params(*_params(page, lang, as_of, first, values))
     chart = chart.configure(font=FONTS).configure_view(stroke=None).configure_axis(labelFont=FONTS, titleFont=FONTS)
     spec = chart.to_dict(validate=True)
+    # The page's controls are top-level variable parameters. Added to the finished spec: Altair's
+    # add_params on a compound chart deep-copies every subchart (half of the dashboard stage's time,
+    # for the same spec).
+    spec["params"] = [*spec.get("params", []), *(p.param.to_dict() for p in _params(page, lang, as_of, first, values))]
     spec["datasets"] = datasets
     return spec
 
