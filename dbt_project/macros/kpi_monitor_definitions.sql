@@ -7,7 +7,7 @@
     select
         '{{ m.name }}' as monitor,
         '{{ m.metric }}' as metric,
-        {{ "'" ~ m.dimension ~ "'" if m.dimension else 'cast(null as varchar)' }} as dimension,
+        {{ "'" ~ m.dimension ~ "'" if m.dimension else 'cast(null as string)' }} as dimension,
         '{{ m.severity }}' as severity,
         '{{ m.rule.type }}' as rule_type,
         cast({{ m.rule.get('max_drop', 'null') }} as double) as max_drop,
@@ -24,11 +24,11 @@
 {%- endfor %}
 {%- if not monitors %}
     select
-        cast(null as varchar) as monitor,
-        cast(null as varchar) as metric,
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as severity,
-        cast(null as varchar) as rule_type,
+        cast(null as string) as monitor,
+        cast(null as string) as metric,
+        cast(null as string) as dimension,
+        cast(null as string) as severity,
+        cast(null as string) as rule_type,
         cast(null as double) as max_drop,
         cast(null as double) as max_rise,
         cast(null as integer) as z_days,

@@ -8,6 +8,11 @@
     cast(({{ column }} at time zone 'UTC') at time zone '{{ var("reporting_tz") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
+{#- Spark: timestamps are naive UTC instants (timestamp_ntz, session time zone UTC). -#}
+{% macro spark__to_reporting_ts(column) -%}
+    cast(from_utc_timestamp({{ column }}, '{{ var("reporting_tz") }}') as timestamp_ntz)
+{%- endmacro %}
+
 {% macro reporting_date(column) -%}
     cast({{ to_reporting_ts(column) }} as date)
 {%- endmacro %}
@@ -23,4 +28,19 @@
     {{ currency }} = {{ fx_alias }}.currency
     and {{ day }} >= {{ fx_alias }}.valid_from
     and ({{ fx_alias }}.valid_to is null or {{ day }} < {{ fx_alias }}.valid_to)
+{%- endmacro %}
+
+{#- Hours from one timestamp to another, to the microsecond, as a double. -#}
+{% macro hours_between(start, end) -%}
+    {{ return(adapter.dispatch('hours_between', 'opswh')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start, end) -%}
+    {{ dbt.datediff(start, end, 'microsecond') }} / 3600000000e0
+{%- endmacro %}
+
+{#- dbt-spark's datediff has no microseconds; the session time zone is UTC, so the instants' casts
+    to timestamp keep them as they are. -#}
+{% macro spark__hours_between(start, end) -%}
+    (unix_micros(cast({{ end }} as timestamp)) - unix_micros(cast({{ start }} as timestamp))) / 3600000000e0
 {%- endmacro %}

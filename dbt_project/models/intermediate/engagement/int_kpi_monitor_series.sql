@@ -21,7 +21,7 @@ series as (
         select
             '{{ m.name }}' as monitor,
             date_day,
-            {{ 'cast(' ~ m.dimension ~ ' as varchar)' if m.dimension else "'all'" }} as dimension_value,
+            {{ 'cast(' ~ m.dimension ~ ' as string)' if m.dimension else "'all'" }} as dimension_value,
             cast(sum({{ m.metric }}) as double) as value
         from {{ ref(m.table) }}
         group by date_day{{ ', ' ~ m.dimension if m.dimension }}
@@ -31,9 +31,9 @@ series as (
     {%- endfor %}
     {%- if not monitors %}
         select
-            cast(null as varchar) as monitor,
+            cast(null as string) as monitor,
             cast(null as date) as date_day,
-            cast(null as varchar) as dimension_value,
+            cast(null as string) as dimension_value,
             cast(null as double) as value
         where false
     {%- endif %}
@@ -57,7 +57,7 @@ dense as (
         series_keys.monitor,
         series_keys.dimension_value,
         series_keys.first_day,
-        cast(unnest(generate_series(series_keys.first_day, as_of.as_of_date, interval 1 day)) as date) as date_day
+        {{ date_series('series_keys.first_day', 'as_of.as_of_date', '1 day') }} as date_day
     from series_keys
     cross join as_of
 

@@ -10,10 +10,9 @@
 {{
     config(
         materialized='incremental',
-        unique_key='activity_date',
-        incremental_strategy='delete+insert',
         pre_hook=delete_from_floor('activity_date', rebuild),
-        on_schema_change='fail'
+        on_schema_change='fail',
+        **incremental_by_day('activity_date')
     )
 }}
 with events as (

@@ -13,10 +13,9 @@
 {{
     config(
         materialized='incremental',
-        unique_key='date_day',
-        incremental_strategy='delete+insert',
         pre_hook=delete_from_floor('date_day', rebuild),
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        **incremental_by_day('date_day')
     )
 }}
 with ad_spend as (
@@ -227,14 +226,14 @@ final as (
         revenue_d7,
         revenue_d30,
         platform_revenue_d30,
-        cast(clicks / nullif(impressions, 0) as double) as ctr,
-        cast(spend / nullif(clicks, 0) as decimal(18, 4)) as cpc,
-        cast(spend * 1000 / nullif(impressions, 0) as decimal(18, 4)) as cpm,
-        cast(spend / nullif(registrations, 0) as decimal(18, 4)) as cpa,
-        cast(spend / nullif(new_paying_users, 0) as decimal(18, 4)) as cac,
-        cast(revenue_d7 / nullif(spend, 0) as double) as roas_d7,
-        cast(revenue_d30 / nullif(spend, 0) as double) as roas_d30,
-        cast((platform_revenue_d30 - spend) / nullif(spend, 0) as double) as roi_d30,
+        cast(clicks as double) / nullif(impressions, 0) as ctr,
+        {{ to_decimal("cast(spend as double) / nullif(clicks, 0)", 18, 4) }} as cpc,
+        {{ to_decimal("cast(spend * 1000 as double) / nullif(impressions, 0)", 18, 4) }} as cpm,
+        {{ to_decimal("cast(spend as double) / nullif(registrations, 0)", 18, 4) }} as cpa,
+        {{ to_decimal("cast(spend as double) / nullif(new_paying_users, 0)", 18, 4) }} as cac,
+        cast(revenue_d7 as double) / nullif(spend, 0) as roas_d7,
+        cast(revenue_d30 as double) / nullif(spend, 0) as roas_d30,
+        cast((platform_revenue_d30 - spend) as double) / nullif(spend, 0) as roi_d30,
         is_d7_complete,
         is_d30_complete
     from joined

@@ -63,7 +63,7 @@ spine as (
         cohorts.channel,
         cohorts.month_start,
         cohorts.cohort_users,
-        cast(unnest(generate_series(0, {{ dbt.datediff('cohorts.month_start', 'as_of.as_of_date', 'day') }})) as integer)
+        {{ int_series('0', (dbt.datediff('cohorts.month_start', 'as_of.as_of_date', 'day'))) }}
             as days_since_registration
     from cohorts
     cross join as_of
@@ -105,7 +105,7 @@ final as (
         cohort_spend,
         cumulative_platform_revenue,
         cumulative_net_revenue,
-        cast(cumulative_platform_revenue / nullif(cohort_spend, 0) as double) as payback_ratio,
+        cast(cumulative_platform_revenue as double) / nullif(cohort_spend, 0) as payback_ratio,
         min(case when cohort_spend > 0 and cumulative_platform_revenue >= cohort_spend then days_since_registration end)
             over (partition by channel, month_start) as payback_day,
         cohort_spend > 0 and cumulative_platform_revenue >= cohort_spend as is_paid_back

@@ -138,7 +138,7 @@ reached as (
         visit_date,
         registered_at >= visited_at
         and registered_date <= {{ dbt.dateadd('day', var('funnel_window_days'), 'visit_date') }} as is_registered,
-        {{ dbt.datediff('visited_at', 'registered_at', 'second') }}         / 3600.0 as hours_to_register,
+        {{ dbt.datediff('visited_at', 'registered_at', 'second') }} / 3600e0 as hours_to_register,
         activated_date,
         first_order_date
     from steps
@@ -188,7 +188,7 @@ final as (
         count(case when reached_all.is_registered then 1 end) as registered,
         count(case when reached_all.is_activated then 1 end) as activated,
         count(case when reached_all.is_first_ordered then 1 end) as first_ordered,
-        cast(count(case when reached_all.is_registered then 1 end) / nullif(count(*), 0) as double)
+        cast(count(case when reached_all.is_registered then 1 end) as double) / nullif(count(*), 0)
             as registration_rate,
         cast(
             count(case when reached_all.is_activated then 1 end)
@@ -198,9 +198,9 @@ final as (
             count(case when reached_all.is_first_ordered then 1 end)
             / nullif(count(case when reached_all.is_activated then 1 end), 0) as double
         ) as first_order_rate,
-        cast(count(case when reached_all.is_activated then 1 end) / nullif(count(*), 0) as double)
+        cast(count(case when reached_all.is_activated then 1 end) as double) / nullif(count(*), 0)
             as overall_activation_rate,
-        cast(count(case when reached_all.is_first_ordered then 1 end) / nullif(count(*), 0) as double)
+        cast(count(case when reached_all.is_first_ordered then 1 end) as double) / nullif(count(*), 0)
             as overall_conversion_rate,
         median(case when reached_all.is_registered then reached_all.hours_to_register end) as median_hours_to_register,
         median(case when reached_all.is_activated then reached_all.days_to_activate end) as median_days_to_activate,

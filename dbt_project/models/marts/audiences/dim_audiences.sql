@@ -26,9 +26,9 @@ definitions as (
     {%- endfor %}
     {%- if not audiences %}
         select
-            cast(null as varchar) as audience,
-            cast(null as varchar) as description,
-            cast(null as varchar) as predicate
+            cast(null as string) as audience,
+            cast(null as string) as description,
+            cast(null as string) as predicate
         where false
     {%- endif %}
 

@@ -29,7 +29,7 @@ audiences as (
         {%- endif %}
     {%- endfor %}
     {%- if not audiences %}
-        select cast(null as varchar) as audience
+        select cast(null as string) as audience
         where false
     {%- endif %}
 
@@ -38,11 +38,7 @@ audiences as (
 days as (
 
     select
-        cast(unnest(generate_series(
-            (select min(users.registered_date) from users),
-            as_of.as_of_date,
-            interval 1 day
-        )) as date) as date_day
+        {{ date_series('(select min(users.registered_date) from users)', 'as_of.as_of_date', '1 day') }} as date_day
     from as_of
 
 ),

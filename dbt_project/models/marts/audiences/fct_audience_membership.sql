@@ -28,7 +28,7 @@ matched as (
     {%- endfor %}
     {%- if not audiences %}
         select
-            cast(null as varchar) as audience,
+            cast(null as string) as audience,
             user_id,
             valid_from,
             valid_to

@@ -122,10 +122,10 @@ scored as (
 
     select
         order_history.*,
-        {{ dbt.datediff('order_history.last_order_date', 'as_of.snapshot_date', 'day') }}             as recency_days,
-        ntile(5) over (order by order_history.last_order_date asc, order_history.user_id asc) as recency_score,
-        ntile(5) over (order by order_history.frequency asc, order_history.user_id asc) as frequency_score,
-        ntile(5) over (order by order_history.monetary asc, order_history.user_id asc) as monetary_score,
+        cast({{ dbt.datediff('order_history.last_order_date', 'as_of.snapshot_date', 'day') }} as bigint) as recency_days,
+        cast(ntile(5) over (order by order_history.last_order_date asc, order_history.user_id asc) as bigint) as recency_score,
+        cast(ntile(5) over (order by order_history.frequency asc, order_history.user_id asc) as bigint) as frequency_score,
+        cast(ntile(5) over (order by order_history.monetary asc, order_history.user_id asc) as bigint) as monetary_score,
         percent_rank() over (order by order_history.net_spend asc, order_history.user_id asc) as net_spend_percentile
     from order_history
     cross join as_of

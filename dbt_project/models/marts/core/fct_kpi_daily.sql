@@ -114,18 +114,20 @@ daily as (
         revenue.arppu,
         {{ needs('ad_spend', 'cast(coalesce(acquisition.spend, 0) as decimal(18, 2))') }} as spend,
         cast(coalesce(acquisition.new_paying_users, 0) as bigint) as new_paying_users,
-        cast(acquisition.spend / nullif(acquisition.new_paying_users, 0) as decimal(18, 4)) as cac,
+        {{ to_decimal("cast(acquisition.spend as double) / nullif(acquisition.new_paying_users, 0)", 18, 4) }} as cac,
         {{ needs('acquisition_costs', 'cast(coalesce(other_acquisition.acquisition_cost, 0) as decimal(18, 2))') }}
             as acquisition_cost,
-        {{ needs('acquisition_costs', 'cast((coalesce(acquisition.spend, 0) + coalesce(other_acquisition.acquisition_cost, 0)) / nullif(acquisition.new_paying_users, 0) as decimal(18, 4))') }}
+        {{ needs('acquisition_costs', to_decimal(
+            "cast(coalesce(acquisition.spend, 0) + coalesce(other_acquisition.acquisition_cost, 0) as double) / nullif(acquisition.new_paying_users, 0)", 18, 4
+        )) }}
             as blended_cac,
-        cast(d7_cohort_acquisition.revenue_d7 / nullif(d7_cohort_acquisition.spend, 0) as double) as roas_d7,
+        cast(d7_cohort_acquisition.revenue_d7 as double) / nullif(d7_cohort_acquisition.spend, 0) as roas_d7,
         cast(d7_cohort_acquisition.revenue_d7 as decimal(18, 2)) as roas_d7_revenue,
         {{ needs('ad_spend', 'cast(d7_cohort_acquisition.spend as decimal(18, 2))') }} as roas_d7_spend,
-        cast(d1_cohort.retained_d1 / nullif(d1_cohort.cohort_size, 0) as double) as retention_d1,
+        cast(d1_cohort.retained_d1 as double) / nullif(d1_cohort.cohort_size, 0) as retention_d1,
         cast(d1_cohort.retained_d1 as bigint) as retention_d1_retained,
         cast(d1_cohort.cohort_size as bigint) as retention_d1_cohort_size,
-        cast(d7_cohort.retained_d7 / nullif(d7_cohort.cohort_size, 0) as double) as retention_d7,
+        cast(d7_cohort.retained_d7 as double) / nullif(d7_cohort.cohort_size, 0) as retention_d7,
         cast(d7_cohort.retained_d7 as bigint) as retention_d7_retained,
         cast(d7_cohort.cohort_size as bigint) as retention_d7_cohort_size
     from days

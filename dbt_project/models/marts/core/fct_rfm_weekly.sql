@@ -28,11 +28,7 @@ as_of as (
 weeks as (
 
     select
-        cast(unnest(generate_series(
-            cast({{ dbt.date_trunc('week', 'min(users.registered_date)') }} as date),
-            max(as_of.as_of_date),
-            interval 7 day
-        )) as date) as week_start
+        {{ date_series('cast(' ~ (dbt.date_trunc('week', 'min(users.registered_date)')) ~ ' as date)', 'max(as_of.as_of_date)', '7 day') }} as week_start
     from users
     cross join as_of
 
@@ -88,10 +84,10 @@ scored as (
 
     select
         *,
-        {{ dbt.datediff('last_order_date', 'snapshot_date', 'day') }} as recency_days,
-        ntile(5) over (partition by snapshot_date order by last_order_date asc, user_id asc) as recency_score,
-        ntile(5) over (partition by snapshot_date order by frequency asc, user_id asc) as frequency_score,
-        ntile(5) over (partition by snapshot_date order by monetary asc, user_id asc) as monetary_score,
+        cast({{ dbt.datediff('last_order_date', 'snapshot_date', 'day') }} as bigint) as recency_days,
+        cast(ntile(5) over (partition by snapshot_date order by last_order_date asc, user_id asc) as bigint) as recency_score,
+        cast(ntile(5) over (partition by snapshot_date order by frequency asc, user_id asc) as bigint) as frequency_score,
+        cast(ntile(5) over (partition by snapshot_date order by monetary asc, user_id asc) as bigint) as monetary_score,
         percent_rank() over (partition by snapshot_date order by net_spend asc, user_id asc) as net_spend_percentile
     from order_history
 

@@ -104,7 +104,7 @@ days as (
 
     -- every day from the first activity to the as-of date: a quiet day is a day with 0 active users
     select
-        cast(unnest(generate_series(min(activity.activity_date), max(as_of.as_of_date), interval 1 day)) as date)
+        {{ date_series('min(activity.activity_date)', 'max(as_of.as_of_date)', '1 day') }}
             as date_day
     from activity
     cross join as_of
@@ -122,9 +122,9 @@ filled as (
     select
         platforms.platform,
         days.date_day,
-        cast(coalesce(last_value(running.dau ignore nulls) over w, 0) as bigint) as dau,
-        cast(coalesce(last_value(running.wau ignore nulls) over w, 0) as bigint) as wau,
-        cast(coalesce(last_value(running.mau ignore nulls) over w, 0) as bigint) as mau
+        cast(coalesce({{ last_non_null("running.dau") }} over w, 0) as bigint) as dau,
+        cast(coalesce({{ last_non_null("running.wau") }} over w, 0) as bigint) as wau,
+        cast(coalesce({{ last_non_null("running.mau") }} over w, 0) as bigint) as mau
     from days
     cross join platforms
     left join running on days.date_day = running.date_day and platforms.platform = running.platform
@@ -162,7 +162,7 @@ final as (
         cast(with_total.dau as bigint) as dau,
         cast(with_total.wau as bigint) as wau,
         cast(with_total.mau as bigint) as mau,
-        cast(with_total.dau / nullif(with_total.mau, 0) as double) as stickiness
+        cast(with_total.dau as double) / nullif(with_total.mau, 0) as stickiness
     from with_total
     cross join as_of
     where with_total.date_day <= as_of.as_of_date

@@ -81,9 +81,7 @@ campaign_days as (
         campaigns.campaign_id,
         campaigns.points_unit_cost,
         campaigns.reward_cost,
-        cast(unnest(generate_series(
-            campaigns.start_date, least(campaigns.end_date, as_of.as_of_date), interval 1 day
-        )) as date) as date_day
+        {{ date_series('campaigns.start_date', 'least(campaigns.end_date, as_of.as_of_date)', '1 day') }} as date_day
     from campaigns
     cross join as_of
     where campaigns.start_date <= as_of.as_of_date
@@ -251,12 +249,12 @@ per_user as (
     select
         *,
         cast(cash_cost + coupon_cost + points_cost as decimal(18, 2)) as cost,
-        treated_orders / nullif(treated_users, 0) as orders_per_treated_user,
-        case when has_holdout then holdout_orders / nullif(holdout_users, 0) end as orders_per_holdout_user,
-        treated_gmv / nullif(treated_users, 0) as gmv_per_treated_user,
-        case when has_holdout then holdout_gmv / nullif(holdout_users, 0) end as gmv_per_holdout_user,
-        treated_platform_revenue / nullif(treated_users, 0) as platform_revenue_per_treated_user,
-        case when has_holdout then holdout_platform_revenue / nullif(holdout_users, 0) end
+        cast(treated_orders as double) / nullif(treated_users, 0) as orders_per_treated_user,
+        case when has_holdout then cast(holdout_orders as double) / nullif(holdout_users, 0) end as orders_per_holdout_user,
+        cast(treated_gmv as double) / nullif(treated_users, 0) as gmv_per_treated_user,
+        case when has_holdout then cast(holdout_gmv as double) / nullif(holdout_users, 0) end as gmv_per_holdout_user,
+        cast(treated_platform_revenue as double) / nullif(treated_users, 0) as platform_revenue_per_treated_user,
+        case when has_holdout then cast(holdout_platform_revenue as double) / nullif(holdout_users, 0) end
             as platform_revenue_per_holdout_user
     from joined
 
@@ -270,7 +268,7 @@ final as (
         treated_users,
         holdout_users,
         participants,
-        cast(participants / nullif(treated_users, 0) as double) as participation_rate,
+        cast(participants as double) / nullif(treated_users, 0) as participation_rate,
         participant_orders,
         participant_gmv,
         cash_cost,
@@ -289,9 +287,9 @@ final as (
         cast(orders_per_holdout_user as double) as orders_per_holdout_user,
         cast(gmv_per_treated_user as double) as gmv_per_treated_user,
         cast(gmv_per_holdout_user as double) as gmv_per_holdout_user,
-        cast((orders_per_treated_user - orders_per_holdout_user) / nullif(orders_per_holdout_user, 0) as double)
+        cast((orders_per_treated_user - orders_per_holdout_user) as double) / nullif(orders_per_holdout_user, 0)
             as relative_lift_orders,
-        cast((gmv_per_treated_user - gmv_per_holdout_user) / nullif(gmv_per_holdout_user, 0) as double)
+        cast((gmv_per_treated_user - gmv_per_holdout_user) as double) / nullif(gmv_per_holdout_user, 0)
             as relative_lift_gmv,
         cast((orders_per_treated_user - orders_per_holdout_user) * treated_users as double) as incremental_orders,
         cast((platform_revenue_per_treated_user - platform_revenue_per_holdout_user) * treated_users as double)

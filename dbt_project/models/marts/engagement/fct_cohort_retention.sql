@@ -54,10 +54,7 @@ as_of as (
             {{ period }}_cohorts.period_type,
             {{ period }}_cohorts.cohort_start,
             {{ period }}_cohorts.cohort_size,
-            cast(unnest(generate_series(
-                0,
-                {{ dbt.datediff(period ~ '_cohorts.cohort_start', dbt.date_trunc(period, 'as_of.as_of_date'), period) }}
-            )) as integer) as periods_since
+            {{ int_series('0', (dbt.datediff(period ~ '_cohorts.cohort_start', dbt.date_trunc(period, 'as_of.as_of_date'), period))) }} as periods_since
         from {{ period }}_cohorts
         cross join as_of
 
@@ -74,7 +71,7 @@ as_of as (
                 when {{ period }}_spine.periods_since = 0 then {{ period }}_spine.cohort_size
                 else coalesce({{ period }}_retained.retained_users, 0)
             end as retained_users,
-            {{ dbt.dateadd(period, period ~ '_spine.periods_since + 1', period ~ '_spine.cohort_start') }}
+            {{ dbt.dateadd(period, '(' ~ period ~ '_spine.periods_since + 1)', period ~ '_spine.cohort_start') }}
             > {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }} as is_period_partial
         from {{ period }}_spine
         cross join as_of
@@ -95,7 +92,7 @@ final as (
         periods_since,
         cohort_size,
         retained_users,
-        cast(retained_users / nullif(cohort_size, 0) as double) as retention_rate,
+        cast(retained_users as double) / nullif(cohort_size, 0) as retention_rate,
         is_period_partial
     from (
         select * from week_final

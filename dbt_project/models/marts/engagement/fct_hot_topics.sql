@@ -39,15 +39,15 @@ ranked as (
 
     select
         *,
-        cast((interactions - previous_week_interactions) / nullif(previous_week_interactions, 0) as double)
+        cast((interactions - previous_week_interactions) as double) / nullif(previous_week_interactions, 0)
             as interaction_growth,
-        row_number() over (
+        cast(row_number() over (
             partition by week_start
             order by
                 (interactions - previous_week_interactions) / nullif(previous_week_interactions, 0) desc nulls last,
                 interactions desc,
                 topic asc
-        ) as hot_rank
+        ) as bigint) as hot_rank
     from with_previous
 
 ),

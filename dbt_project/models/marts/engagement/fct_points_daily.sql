@@ -116,7 +116,7 @@ daily as (
 
 days as (
 
-    select cast(unnest(generate_series(min(ledger.date_day), max(as_of.as_of_date), interval 1 day)) as date) as date_day
+    select {{ date_series('min(ledger.date_day)', 'max(as_of.as_of_date)', '1 day') }} as date_day
     from ledger
     cross join as_of
 

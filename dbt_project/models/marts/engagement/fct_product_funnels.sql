@@ -196,7 +196,7 @@ final as (
         cast(
             counted.users_reached / nullif(coalesce(counted.previous_step_users, counted.users_entered), 0) as double
         ) as step_conversion_rate,
-        cast(counted.users_reached / nullif(counted.users_entered, 0) as double) as overall_conversion_rate,
+        cast(counted.users_reached as double) / nullif(counted.users_entered, 0) as overall_conversion_rate,
         cast(counted.median_seconds_to_reach as double) as median_seconds_to_reach,
         {{ dbt.dateadd('day', 'counted.window_days', 'counted.cohort_date') }} <= as_of.as_of_date as is_window_complete,
         counted.cohort_date

@@ -81,8 +81,8 @@ final as (
         {%- for n in retention_days %}
             retained_d{{ n }},
             retained_d{{ n }}_plus,
-            cast(retained_d{{ n }} / nullif(cohort_size, 0) as double) as retention_rate_d{{ n }},
-            cast(retained_d{{ n }}_plus / nullif(cohort_size, 0) as double) as retention_rate_d{{ n }}_plus,
+            cast(retained_d{{ n }} as double) / nullif(cohort_size, 0) as retention_rate_d{{ n }},
+            cast(retained_d{{ n }}_plus as double) / nullif(cohort_size, 0) as retention_rate_d{{ n }}_plus,
         {%- endfor %}
         as_of_date
     from cohorts

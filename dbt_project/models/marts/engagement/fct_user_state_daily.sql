@@ -18,18 +18,15 @@ as_of as (
 
 states as (
 
-    select unnest(['new', 'active', 'dormant', 'churned', 'resurrected']) as user_state
+    select states.user_state
+    from (values ('new'), ('active'), ('dormant'), ('churned'), ('resurrected')) as states (user_state)
 
 ),
 
 days as (
 
     select
-        cast(unnest(generate_series(
-            (select min(spans.valid_from) from spans),
-            as_of.as_of_date,
-            interval 1 day
-        )) as date) as date_day
+        {{ date_series('(select min(spans.valid_from) from spans)', 'as_of.as_of_date', '1 day') }} as date_day
     from as_of
 
 ),

@@ -119,11 +119,11 @@ final as (
         passives,
         detractors,
         case
-            when nps_respondents > 0 then (promoters - detractors) * 100.0 / nps_respondents
+            when nps_respondents > 0 then cast(promoters - detractors as double) * 100 / nps_respondents
         end as nps,
         csat_ratings,
         csat_satisfied,
-        case when csat_ratings > 0 then csat_satisfied * 1.0 / csat_ratings end as csat
+        case when csat_ratings > 0 then cast(csat_satisfied as double) / csat_ratings end as csat
     from counted
 
 )

@@ -85,13 +85,14 @@ final as (
         joined.previous_week_tickets,
         case
             when joined.previous_week_tickets > 0
-                then (joined.tickets_created - joined.previous_week_tickets) * 1.0 / joined.previous_week_tickets
+                then cast(joined.tickets_created - joined.previous_week_tickets as double) / joined.previous_week_tickets
         end as growth,
         case
             when sum(joined.tickets_created) over (partition by joined.week_start) > 0
-                then joined.tickets_created * 1.0 / sum(joined.tickets_created) over (partition by joined.week_start)
+                then cast(joined.tickets_created as double) / sum(joined.tickets_created) over (partition by joined.week_start)
         end as share_of_tickets,
-        row_number() over (partition by joined.week_start order by joined.tickets_created desc, joined.category asc) as category_rank,
+        cast(row_number() over (partition by joined.week_start order by joined.tickets_created desc, joined.category asc) as bigint)
+            as category_rank,
         {{ dbt.dateadd('day', 6, 'joined.week_start') }} <= as_of.as_of_date as is_complete_week
     from joined
     cross join as_of

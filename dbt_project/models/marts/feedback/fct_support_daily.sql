@@ -55,7 +55,7 @@ tickets as (
 
 days as (
 
-    select cast(unnest(generate_series(min(tickets.created_date), max(as_of.as_of_date), interval 1 day)) as date) as date_day
+    select {{ date_series('min(tickets.created_date)', 'max(as_of.as_of_date)', '1 day') }} as date_day
     from tickets
     cross join as_of
 
@@ -91,13 +91,13 @@ resolved as (
     select
         resolutions.date_day,
         count(*) as tickets_resolved,
-        {{ median(dbt.datediff('resolutions.created_at', 'tickets.first_response_at', 'microsecond') ~ ' / 3600000000.0') }}
+        {{ median(hours_between('resolutions.created_at', 'tickets.first_response_at')) }}
             as first_response_hours_median,
-        {{ percentile(dbt.datediff('resolutions.created_at', 'tickets.first_response_at', 'microsecond') ~ ' / 3600000000.0', 0.9) }}
+        {{ percentile(hours_between('resolutions.created_at', 'tickets.first_response_at'), 0.9) }}
             as first_response_hours_p90,
-        {{ median(dbt.datediff('resolutions.created_at', 'resolutions.changed_at', 'microsecond') ~ ' / 3600000000.0') }}
+        {{ median(hours_between('resolutions.created_at', 'resolutions.changed_at')) }}
             as resolution_hours_median,
-        {{ percentile(dbt.datediff('resolutions.created_at', 'resolutions.changed_at', 'microsecond') ~ ' / 3600000000.0', 0.9) }}
+        {{ percentile(hours_between('resolutions.created_at', 'resolutions.changed_at'), 0.9) }}
             as resolution_hours_p90
     from resolutions
     inner join tickets on resolutions.ticket_id = tickets.ticket_id
@@ -140,7 +140,7 @@ final as (
         coalesce(created.tickets_created, 0) as tickets_created,
         active_users.dau,
         case
-            when active_users.dau > 0 then coalesce(created.tickets_created, 0) * 1000.0 / active_users.dau
+            when active_users.dau > 0 then cast(coalesce(created.tickets_created, 0) as double) * 1000 / active_users.dau
         end as tickets_per_1000_dau,
         coalesce(backlog.backlog, 0) as backlog,
         coalesce(resolved.tickets_resolved, 0) as tickets_resolved,
@@ -150,12 +150,12 @@ final as (
         resolved.resolution_hours_p90,
         coalesce(day_changes.tickets_reopened, 0) as tickets_reopened,
         case
-            when resolved.tickets_resolved > 0 then coalesce(day_changes.tickets_reopened, 0) * 1.0 / resolved.tickets_resolved
+            when resolved.tickets_resolved > 0 then cast(coalesce(day_changes.tickets_reopened, 0) as double) / resolved.tickets_resolved
         end as reopen_rate,
         coalesce(day_changes.satisfaction_ratings, 0) as satisfaction_ratings,
         coalesce(day_changes.satisfied_ratings, 0) as satisfied_ratings,
         case
-            when day_changes.satisfaction_ratings > 0 then day_changes.satisfied_ratings * 1.0 / day_changes.satisfaction_ratings
+            when day_changes.satisfaction_ratings > 0 then cast(day_changes.satisfied_ratings as double) / day_changes.satisfaction_ratings
         end as satisfaction
     from days
     left join created on days.date_day = created.date_day

@@ -46,9 +46,7 @@ spine as (
         cohorts.month_start,
         cohorts.channel,
         cohorts.cohort_size,
-        cast(unnest(generate_series(
-            0, {{ dbt.datediff('cohorts.month_start', dbt.date_trunc('month', 'as_of.as_of_date'), 'month') }}
-        )) as integer) as months_since_registration
+        {{ int_series('0', (dbt.datediff('cohorts.month_start', dbt.date_trunc('month', 'as_of.as_of_date'), 'month'))) }} as months_since_registration
     from cohorts
     cross join as_of
 
@@ -84,8 +82,8 @@ final as (
         cohort_size,
         cumulative_net_revenue,
         cumulative_platform_revenue,
-        cast(cumulative_net_revenue / nullif(cohort_size, 0) as decimal(18, 4)) as ltv_net_revenue,
-        cast(cumulative_platform_revenue / nullif(cohort_size, 0) as decimal(18, 4)) as ltv_platform_revenue,
+        {{ to_decimal("cast(cumulative_net_revenue as double) / nullif(cohort_size, 0)", 18, 4) }} as ltv_net_revenue,
+        {{ to_decimal("cast(cumulative_platform_revenue as double) / nullif(cohort_size, 0)", 18, 4) }} as ltv_platform_revenue,
         month_start
     from cumulative
 

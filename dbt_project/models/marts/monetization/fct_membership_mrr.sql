@@ -53,9 +53,7 @@ user_months as (
 
     select
         first_months.user_id,
-        cast(unnest(generate_series(
-            first_months.first_month, cast({{ dbt.date_trunc('month', 'as_of.as_of_date') }} as date), interval 1 month
-        )) as date) as month_start
+        {{ date_series('first_months.first_month', 'cast(' ~ (dbt.date_trunc('month', 'as_of.as_of_date')) ~ ' as date)', '1 month') }} as month_start
     from (
         select
             user_id,
@@ -73,7 +71,7 @@ carried as (
         user_months.user_id,
         user_months.month_start,
         coalesce(
-            last_value(month_end_state.monthly_amount ignore nulls) over (
+            {{ last_non_null("month_end_state.monthly_amount") }} over (
                 partition by user_months.user_id order by user_months.month_start
                 rows between unbounded preceding and current row
             ),

@@ -88,7 +88,7 @@ ranked as (
         case
             when
                 is_active
-                then row_number() over (partition by month_start, is_active order by gmv_paid desc, merchant_id asc)
+                then cast(row_number() over (partition by month_start, is_active order by gmv_paid desc, merchant_id asc) as bigint)
         end as gmv_rank
     from merchant_months
 
@@ -102,11 +102,8 @@ final as (
         orders,
         cast(gmv_paid as decimal(18, 2)) as gmv_paid,
         cast(commission as decimal(18, 2)) as commission,
-        cast(
-            sum(case when gmv_rank <= 10 then gmv_paid else 0 end) over (partition by month_start)
-            / nullif(sum(gmv_paid) over (partition by month_start), 0)
-            as double
-        ) as top_10_gmv_share,
+        cast(sum(case when gmv_rank <= 10 then gmv_paid else 0 end) over (partition by month_start) as double)
+        / nullif(sum(gmv_paid) over (partition by month_start), 0) as top_10_gmv_share,
         is_active,
         is_new,
         is_churned,

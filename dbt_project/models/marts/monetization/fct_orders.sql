@@ -91,10 +91,10 @@ joined as (
         refunded.order_id is not null as is_refunded,
         case
             when orders.is_paid and not orders.is_cancelled
-                then row_number() over (
+                then cast(row_number() over (
                     partition by orders.user_id, orders.is_paid and not orders.is_cancelled
                     order by orders.paid_at asc, orders.order_id asc
-                )
+                ) as bigint)
         end as order_sequence_number,
         orders.placed_date,
         orders.paid_date,

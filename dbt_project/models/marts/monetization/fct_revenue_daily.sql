@@ -19,10 +19,9 @@
 {{
     config(
         materialized='incremental',
-        unique_key='date_day',
-        incremental_strategy='delete+insert',
         pre_hook=delete_from_floor('date_day', rebuild),
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        **incremental_by_day('date_day')
     )
 }}
 with orders as (
@@ -297,11 +296,11 @@ final as (
         fee_refunds,
         platform_revenue,
         cast(gmv_paid / nullif(orders, 0) as decimal(18, 2)) as aov,
-        cast(platform_revenue / nullif(gmv, 0) as double) as take_rate,
-        cast(paying_users / nullif(dau, 0) as double) as pay_rate,
-        cast(platform_revenue / nullif(mau, 0) as decimal(18, 4)) as arpu,
-        cast(platform_revenue / nullif(paying_users, 0) as decimal(18, 4)) as arppu,
-        cast(platform_revenue / nullif(dau, 0) as decimal(18, 4)) as arpdau,
+        cast(platform_revenue as double) / nullif(gmv, 0) as take_rate,
+        cast(paying_users as double) / nullif(dau, 0) as pay_rate,
+        {{ to_decimal("cast(platform_revenue as double) / nullif(mau, 0)", 18, 4) }} as arpu,
+        {{ to_decimal("cast(platform_revenue as double) / nullif(paying_users, 0)", 18, 4) }} as arppu,
+        {{ to_decimal("cast(platform_revenue as double) / nullif(dau, 0)", 18, 4) }} as arpdau,
         is_day_total,
         date_day
     from amounts

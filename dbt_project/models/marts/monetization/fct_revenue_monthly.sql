@@ -107,9 +107,9 @@ final as (
         cast(coalesce(money.gmv, 0) as decimal(18, 2)) as gmv,
         cast(coalesce(money.net_revenue, 0) as decimal(18, 2)) as net_revenue,
         cast(coalesce(money.platform_revenue, 0) as decimal(18, 2)) as platform_revenue,
-        cast(coalesce(money.platform_revenue, 0) / nullif(active.active_users, 0) as decimal(18, 4)) as arpu,
-        cast(coalesce(money.platform_revenue, 0) / nullif(buyer_counts.paying_users, 0) as decimal(18, 4)) as arppu,
-        cast(buyer_counts.repeat_buyers / nullif(buyer_counts.paying_users, 0) as double) as repeat_purchase_rate,
+        {{ to_decimal("cast(coalesce(money.platform_revenue, 0) as double) / nullif(active.active_users, 0)", 18, 4) }} as arpu,
+        {{ to_decimal("cast(coalesce(money.platform_revenue, 0) as double) / nullif(buyer_counts.paying_users, 0)", 18, 4) }} as arppu,
+        cast(buyer_counts.repeat_buyers as double) / nullif(buyer_counts.paying_users, 0) as repeat_purchase_rate,
         {{ dbt.dateadd('month', 1, 'months.month_start') }} > {{ dbt.dateadd('day', 1, 'as_of.as_of_date') }}
             as is_period_partial
     from months

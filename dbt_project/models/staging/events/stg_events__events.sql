@@ -9,9 +9,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='delivered_date',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        **incremental_by_day('delivered_date')
     )
 }}
 with landed as (
@@ -82,14 +81,14 @@ final as (
         ranked.user_id,
         ranked.device_id,
         ranked.event_type,
-        json_extract_string(ranked.properties, '$.utm_source') as utm_source,
-        json_extract_string(ranked.properties, '$.utm_medium') as utm_medium,
-        json_extract_string(ranked.properties, '$.utm_campaign') as utm_campaign,
-        json_extract_string(ranked.properties, '$.content_id') as content_id,
-        json_extract_string(ranked.properties, '$.campaign_id') as campaign_id,
-        json_extract_string(ranked.properties, '$.coupon_id') as coupon_id,
-        cast(json_extract_string(ranked.properties, '$.points') as integer) as points,
-        {{ normalised_platform("json_extract_string(ranked.properties, '$.platform')") }} as platform,
+        {{ json_text('ranked.properties', '$.utm_source') }} as utm_source,
+        {{ json_text('ranked.properties', '$.utm_medium') }} as utm_medium,
+        {{ json_text('ranked.properties', '$.utm_campaign') }} as utm_campaign,
+        {{ json_text('ranked.properties', '$.content_id') }} as content_id,
+        {{ json_text('ranked.properties', '$.campaign_id') }} as campaign_id,
+        {{ json_text('ranked.properties', '$.coupon_id') }} as coupon_id,
+        cast({{ json_text('ranked.properties', '$.points') }} as integer) as points,
+        {{ normalised_platform(json_text('ranked.properties', '$.platform')) }} as platform,
         ranked.properties,
         {{ reporting_date('ranked.event_at') }} as event_date,
         {{ reporting_date('ranked.received_at') }} as received_date,
