@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FILE_NAME = "opswh.json"
-ENGINES = ("duckdb",)
+ENGINES = ("duckdb", "spark")
 
 
 class ConfigError(ValueError):
@@ -120,6 +120,13 @@ def _engine(value: Any) -> str:
     name = _text(value).lower()
     if name not in ENGINES:
         raise ValueError(f"expected one of {', '.join(ENGINES)}")
+    return name
+
+
+def _spark_method(value: Any) -> str:
+    name = _text(value).lower()
+    if name not in ("session", "thrift"):
+        raise ValueError("expected session or thrift")
     return name
 
 
@@ -264,7 +271,15 @@ SETTINGS: tuple[Setting, ...] = (
         "opswh.airflow.executor.PreloadingLocalExecutor",
         "Airflow executor of the local services.",
     ),
-    Setting("engine", _engine, "duckdb", "Engine dbt builds the marts on."),
+    Setting("engine", _engine, "duckdb", "Engine dbt builds the marts on: duckdb (embedded) or spark (dbt-spark)."),
+    Setting(
+        "spark_method",
+        _spark_method,
+        "session",
+        "How the spark engine reaches Spark: session (in-process pyspark, local) or thrift (a cluster's Thrift server).",
+    ),
+    Setting("spark_host", _text, "localhost", "Host of the Spark Thrift server (spark_method thrift)."),
+    Setting("spark_port", _port, 10000, "Its port."),
     Setting(
         "source_timezones",
         _timezones,

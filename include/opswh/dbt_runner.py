@@ -44,14 +44,16 @@ class DbtBuildFailed(DbtError, PermanentError):
 
 def dbt_vars(paths: Paths) -> dict:
     """The mappings, audiences and KPI monitors, then the configuration's values and metric overrides, and the warehouse path."""
-    from opswh import audiences, mappings, monitors
+    from opswh import audiences, mappings, monitors, spark
 
+    engine = spark.dbt_vars(paths) if config.load(paths.root).engine == "spark" else {}
     return {
         **mappings.dbt_vars(paths.root),
         **audiences.dbt_vars(paths.root),
         **monitors.dbt_vars(paths.root),
         **config.load(paths.root).dbt_vars(),
         "warehouse_path": str(paths.warehouse),
+        **engine,
     }
 
 
@@ -59,6 +61,8 @@ def dbt_args(paths: Paths, args: Sequence[str]) -> list[str]:
     """The full command line for ``dbt <args>`` on this data directory."""
     return [
         *args,
+        "--target",
+        config.load(paths.root).engine,
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
@@ -87,6 +91,10 @@ def run_dbt(paths: Paths, args: Sequence[str], check: bool = True) -> DbtResult:
     from dbt.cli.main import dbtRunner
 
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
+    if config.load(paths.root).engine == "spark" and args and args[0] in ("build", "run", "test", "seed", "source"):
+        from opswh import spark
+
+        spark.register_raw_layer(paths)
     try:
         res = dbtRunner().invoke(dbt_args(paths, args))
     finally:

@@ -52,6 +52,11 @@ class Paths:
         return self.dashboard / "dbt-docs"
 
     @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's own files: its metastore, the tables it builds, the raw layer's loader tables."""
+        return self.root / "spark"
+
+    @property
     def airflow_home(self) -> Path:
         return self.root / "airflow"
 

@@ -114,6 +114,10 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
     # the last successful build), so the run's days are not passed: the vars stay the same from run to
     # run, and dbt's partial parsing keeps its cache.
     built = run_dbt(paths, args)
+    if config.load(paths.root).engine == "spark":  # the GX gate and publish read the marts from DuckDB
+        from opswh import spark
+
+        spark.export_marts(paths)
     for warning in built.warnings:
         print(f"warning: {warning}")
     with duckdb.connect(str(paths.warehouse)) as con:

@@ -94,3 +94,38 @@ def test_superset_reads_the_published_volume_read_only_with_the_tested_driver() 
         assert secret in script.split("for name in", 1)[1].split(";", 1)[0]
         assert re.search(rf"^{secret}=change-me$", (REPO_ROOT / ".env.example").read_text(), re.M)
     assert "superset-home" in COMPOSE["volumes"]
+
+
+def test_the_spark_profile_is_a_cluster_the_airflow_services_reach_through_thrift(tmp_path) -> None:
+    from opswh import spark
+    from opswh.paths import Paths
+
+    services = COMPOSE["services"]
+    cluster = ("spark-master", "spark-worker", "spark-thrift")
+    for name in cluster:
+        svc = services[name]
+        assert svc["profiles"] == ["spark"], name  # opt-in: `docker compose --profile spark up`
+        assert svc["image"].startswith("apache/spark:"), name  # the official Apache Spark image
+        assert "opswh-data:/data" in svc["volumes"], name  # the raw files and exports at the same paths
+    for name in set(services) - set(cluster):
+        assert "profiles" not in services[name], name  # the default deployment is unchanged
+    worker = services["spark-worker"]["command"]
+    assert worker[-1] == "spark://spark-master:7077" and "--host" in services["spark-master"]["command"]
+    thrift = services["spark-thrift"]["command"]
+    assert thrift[thrift.index("--class") + 1].endswith("HiveThriftServer2")
+    assert thrift[thrift.index("--master") + 1] == "spark://spark-master:7077"
+    # the server's session settings are the ones opswh sends from its own session (opswh.spark.conf)
+    served = dict(thrift[i + 1].split("=", 1) for i, a in enumerate(thrift) if a == "--conf")
+    (tmp_path / "opswh.json").write_text('{"engine": "spark", "spark_method": "thrift"}')
+    assert spark.conf(Paths(tmp_path)).items() <= served.items()
+    port = dict(thrift[i + 1].split("=", 1) for i, a in enumerate(thrift) if a == "--hiveconf")[
+        "hive.server2.thrift.port"
+    ]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["OPSWH_ENGINE"] == "${OPSWH_ENGINE:-duckdb}"  # DuckDB stays the default
+        assert (env["OPSWH_SPARK_METHOD"], env["OPSWH_SPARK_HOST"], env["OPSWH_SPARK_PORT"]) == (
+            "thrift",
+            "spark-thrift",
+            port,
+        )
