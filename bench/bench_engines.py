@@ -5,8 +5,8 @@ and data tests, as the pipeline runs it) on each engine, on the same raw layer, 
 processes (each engine's start-up included: dbt's, and the JVM's for Spark). Prints the build time
 of each, their ratio, and how each grew from the small scale to the large one.
 
-    .venv/bin/python bench/bench_engines.py                      # scales 300 and 3000, 14 days
-    .venv/bin/python bench/bench_engines.py --scales 300 --days 7
+    .venv/bin/python bench/bench_engines.py                      # scales 300 and 1200, 7 days: ~25 min
+    .venv/bin/python bench/bench_engines.py --scales 2000 --days 30
 
 Figures are printed and written to bench/out/engines.json.
 """
@@ -69,8 +69,8 @@ def build(root: Path, engine: str) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scales", default="300,3000", help="registrations a day, comma-separated")
-    ap.add_argument("--days", type=int, default=14)
+    ap.add_argument("--scales", default="300,1200", help="registrations a day, comma-separated")
+    ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--work", type=Path, default=Path("/tmp/opswh_bench_engines"))
     a = ap.parse_args()
     rows = []
