@@ -83,6 +83,25 @@ def session(paths: Paths) -> SparkSession:
     return builder.getOrCreate()
 
 
+def stop() -> None:
+    """End this process's Spark session and its JVM (an idle session's JVM keeps using CPU)."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    gateway = SparkContext._gateway
+    if gateway is not None:
+        gateway.shutdown()
+        proc = getattr(gateway, "proc", None)
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+
+
 def executor(paths: Paths) -> Callable[[str], list[tuple]]:
     """Run one Spark SQL statement, returning its rows: in the in-process session, or through the
     cluster's Thrift server (``spark_method: thrift``, PyHive, as dbt-spark's own thrift method)."""

@@ -122,6 +122,7 @@ def engines(tmp_path_factory):
         _load(paths, days[-1:])
         dbt_build(paths, DayRange(days[-1], days[-1]), run_id="daily")
         out[name] = {"history": history, "daily": _tables(paths), "exported": exported}
+    spark.stop()  # the session's JVM would otherwise stay up, and busy, for the rest of the suite
     return out
 
 
