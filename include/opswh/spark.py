@@ -4,7 +4,8 @@ DuckDB stays the warehouse of record for the raw layer: the loader writes each l
 Parquet files and lists the current ones in ``raw.raw_files`` (``opswh.ingest.raw_layer``). Before
 a build on Spark, ``register_raw_layer`` gives Spark the same ``raw`` schema:
 
-- a view per feed over exactly the files ``raw.raw_files`` lists (so a replaced load is never
+- a Parquet table per feed whose partitions are exactly the load folders of the files ``raw.raw_files``
+  lists, behind a view (so a replaced load is never
   read twice), with the lineage columns DuckDB's view has: ``_dt``, ``_file``, ``_line``,
   ``_load_id``, ``_loaded_at`` (read off ``raw.raw_files`` and the file's path, not re-derived);
 - the loader's own tables (the load log, the rejects, the build log, the fx rates) as Parquet
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from opswh import config, contract
+from opswh.ingest.sql import literal
 from opswh.paths import Paths
 
 if TYPE_CHECKING:
@@ -145,11 +147,13 @@ def feed_sql(feed: contract.Feed, base: Path, files: list[str]) -> list[str]:
     out = [
         f"drop table if exists {table}",
         f"create table {table} ({data}, _line bigint, _dt date, _load_id string, _loaded_at bigint) using parquet "
-        f"partitioned by (_dt, _load_id, _loaded_at) location '{base / feed.name}'",
+        f"partitioned by (_dt, _load_id, _loaded_at) location {_literal(str(base / feed.name))}",
     ]
     folders = sorted({str(PurePosixPath(f).parent) for f in files})
     for i in range(0, len(folders), 500):
-        specs = " ".join(f"partition ({_partition(d + '/x')}) location '{base / d}'" for d in folders[i : i + 500])
+        specs = " ".join(
+            f"partition ({_partition(d + '/x')}) location {_literal(str(base / d))}" for d in folders[i : i + 500]
+        )
         out.append(f"alter table {table} add if not exists {specs}")
     columns = ", ".join(f"`{c.name}`" for c in feed.columns)
     out.append(
@@ -190,7 +194,9 @@ def raw_layer_sql(paths: Paths) -> list[str]:
         for table in _loader_tables(con):
             target = out / f"{table}.parquet"
             con.execute(f'copy (select * from raw."{table}") to ? (format parquet)', [str(target)])
-            statements.append(f"create or replace view raw.`{table}` as select * from parquet.`{target}`")
+            statements.append(
+                f"create or replace view raw.`{table}` as select * from parquet.`{str(target).replace('`', '``')}`"
+            )
     return statements
 
 
@@ -225,15 +231,18 @@ def export_marts(paths: Paths) -> list[str]:
     with duckdb.connect(str(paths.warehouse)) as con:
         for schema, table in tables:
             target = out / schema / table
-            run(f"insert overwrite directory '{target}' using parquet select * from {schema}.`{table}`")
+            run(f"insert overwrite directory {_literal(str(target))} using parquet select * from {schema}.`{table}`")
             order = _contract_order(table) or [
-                r[0] for r in con.execute(f"describe select * from read_parquet('{target}/*.parquet')").fetchall()
+                r[0]
+                for r in con.execute(
+                    f"describe select * from read_parquet({literal(f'{target}/*.parquet')})"
+                ).fetchall()
             ]
             columns = ", ".join(f'"{c}"' for c in order)
             con.execute(f"create schema if not exists {schema}")
             con.execute(
-                f'create or replace table {schema}."{table}" as select {columns} '
-                f"from read_parquet('{target}/*.parquet')"
+                f'create or replace table {schema}."{table}" as select {columns} from read_parquet(?)',
+                [f"{target}/*.parquet"],
             )
     return [f"{schema}.{table}" for schema, table in tables if (schema, table) not in PIPELINE_TABLES]
 
