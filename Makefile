@@ -36,8 +36,10 @@ reliability: setup
 reliability-long: setup
 	OPSWH_RELIABILITY=long $(PY) -m pytest -q tests/reliability
 
+# Two workers (the machines this runs on have two cores; a dbt build keeps about one busy), a test
+# module per worker at a time, so a module's fixtures are built once.
 test: setup lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadscope
 
 # PNGs of every dashboard page (docs/screenshots/, shown in the README) from the published snapshot
 # of the data directory (`make demo` first).

@@ -1,7 +1,8 @@
 """The reliability suite: kill loops, landing orders, hostile landings and readers, with figures.
 
 ``make reliability`` runs it with the CI budget (at least 10 kills per stage, 5 orders, 200 fuzz
-cases), ``make reliability-long`` with the long one; both print the figures at the end.
+cases), ``make reliability-long`` with the long one; both print the figures at the end (the hooks
+that gather and print them are in tests/conftest.py, which pytest-xdist's controller loads).
 """
 
 from __future__ import annotations
@@ -14,18 +15,10 @@ from pathlib import Path
 import pytest
 
 from opswh.paths import Paths
-from tests.reliability.figures import FIGURES
 from tests.support import START, mart_digests, simulate
 
 DAYS = 6
 HISTORY_FAULTS = ["late_events", "duplicate_events", "duplicate_file"]
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if FIGURES.fuzz_cases or FIGURES.orders_tried or sum(FIGURES.kills_tried.values()) or FIGURES.reads:
-        terminalreporter.section("reliability figures")
-        for line in FIGURES.lines():
-            terminalreporter.write_line(line)
 
 
 @contextmanager

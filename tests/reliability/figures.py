@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 # make reliability: the CI profile; make reliability-long: OPSWH_RELIABILITY=long
 PROFILE = os.environ.get("OPSWH_RELIABILITY", "ci")
@@ -26,6 +26,19 @@ class Figures:
     lock_errors: int = 0
     rows_unaccounted: int = 0
     wrong_snapshots: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.fuzz_cases or self.orders_tried or sum(self.kills_tried.values()) or self.reads)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def add(self, other: dict) -> None:
+        """Add the figures of another process (a pytest-xdist worker's)."""
+        for name, value in other.items():
+            mine = getattr(self, name)
+            setattr(self, name, mine + Counter(value) if isinstance(mine, Counter) else mine + value)
 
     def lines(self) -> list[str]:
         kills = ", ".join(

@@ -16,15 +16,17 @@
     {#- a reconciliation compares the model with another relation: both whole, or the sums differ -#}
     {%- set whole = model.get('test_metadata', {}).get('name') in ['sums_match'] -%}
     {%- if execute and not flags.FULL_REFRESH and not whole -%}
-        {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
-            {%- if node.relation_name == (relation | string) and node.config.meta.get('day_column') -%}
-                {%- set found.day_column = node.config.meta['day_column'] -%}
-            {%- endif -%}
-            {%- if node.name == 'stg_loader__changes'
-                and adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
-                {%- set found.changes = node.relation_name -%}
-            {%- endif -%}
-        {%- endfor -%}
+        {#- the model the test is attached to, and the loader's changes: looked up by id, not by a scan of
+            the graph for every test (352 tests x 430 nodes cost a build about a second) -#}
+        {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+        {%- if tested and tested.relation_name == (relation | string) -%}
+            {%- set found.day_column = tested.config.meta.get('day_column') -%}
+        {%- endif -%}
+        {%- set node = graph.nodes.get('model.' ~ project_name ~ '.stg_loader__changes') -%}
+        {%- if found.day_column and node
+            and adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+            {%- set found.changes = node.relation_name -%}
+        {%- endif -%}
     {%- endif -%}
     {%- set day_column, changes = found.day_column, found.changes -%}
     {%- if day_column is none or changes is none -%}
