@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 # make reliability: the CI profile; make reliability-long: OPSWH_RELIABILITY=long
 PROFILE = os.environ.get("OPSWH_RELIABILITY", "ci")
@@ -32,7 +32,9 @@ class Figures:
         return bool(self.fuzz_cases or self.orders_tried or sum(self.kills_tried.values()) or self.reads)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """Plain types only: pytest-xdist sends this from a worker to the controller."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}  # not asdict: it rebuilds a Counter from pairs
+        return {k: dict(v) if isinstance(v, Counter) else v for k, v in values.items()}
 
     def add(self, other: dict) -> None:
         """Add the figures of another process (a pytest-xdist worker's)."""
