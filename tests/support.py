@@ -54,3 +54,68 @@ def mart_digests(paths: Paths) -> dict[str, tuple]:
             for (t,) in tables.fetchall()
             if not t.startswith("_")
         }
+
+
+Table = tuple[list[str], list[tuple]]  # a table's columns and its rows
+
+
+def tables(database: Path, schemas: tuple[str, ...]) -> dict[str, Table]:
+    """Every table of ``schemas`` in a DuckDB file (a warehouse, or a published snapshot's ``main`` and
+    ``ops``): its columns and its rows, by ``schema.table``."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = [
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_catalog = current_database() and list_contains(?, table_schema) order by all",
+                [list(schemas)],
+            ).fetchall()
+        ]
+        out = {}
+        for name in names:
+            rel = con.execute(f"select * from {name}")
+            out[name] = ([d[0] for d in rel.description], rel.fetchall())
+    return out
+
+
+def _sort_key(row: tuple) -> tuple:
+    return tuple((v is None, type(v).__name__, v if v is not None else 0) for v in row)
+
+
+def _equal(a, b) -> bool:
+    """Keys, integers, dates, strings and decimals exactly (and of the same type); floats to 1e-9 relative."""
+    import math
+
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
+def without(table: Table, columns: tuple[str, ...]) -> Table:
+    """``table`` less ``columns`` (which it must have)."""
+    assert set(columns) <= set(table[0]), columns
+    keep = [i for i, c in enumerate(table[0]) if c not in columns]
+    return [table[0][i] for i in keep], [tuple(r[i] for i in keep) for r in table[1]]
+
+
+def table_differences(first: Table, second: Table, names: tuple[str, str] = ("DuckDB", "Spark")) -> list[str]:
+    """How two versions of a table differ row by row, whatever their row and column order (at most
+    a few differences); empty when they are the same."""
+    a_cols, a_rows = first
+    b_cols, b_rows = second
+    if sorted(a_cols) != sorted(b_cols):
+        return [f"columns differ: {sorted(set(a_cols) ^ set(b_cols))}"]
+    order = [b_cols.index(c) for c in a_cols]
+    b_rows = [tuple(r[i] for i in order) for r in b_rows]
+    if len(a_rows) != len(b_rows):
+        return [f"{len(a_rows)} rows on {names[0]}, {len(b_rows)} on {names[1]}"]
+    out = []
+    for a, b in zip(sorted(a_rows, key=_sort_key), sorted(b_rows, key=_sort_key)):
+        for column, x, y in zip(a_cols, a, b):
+            if not _equal(x, y):
+                out.append(f"{column}: {names[0]} {x!r}, {names[1]} {y!r} (row {a})")
+        if len(out) > 5:
+            break
+    return out

@@ -12,6 +12,7 @@ same from run to run, so dbt's partial parsing keeps its cache.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -71,6 +72,10 @@ def dbt_args(paths: Paths, args: Sequence[str]) -> list[str]:
         str(paths.dbt_target),
         "--log-path",
         str(paths.logs / "dbt"),
+        # dbt.log at info rather than dbt's default, debug: the debug lines (every statement, every
+        # connection) cost a small build about an eighth of its time. DBT_LOG_LEVEL_FILE=debug brings them back.
+        "--log-level-file",
+        os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
         "--vars",
         json.dumps(dbt_vars(paths), sort_keys=True),
     ]

@@ -104,7 +104,10 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
     with duckdb.connect(str(paths.warehouse)) as con:
         builds.ensure(con)
     absent = [f"source:{f.source}.{f.name}" for f in contract.FEEDS if f not in present_feeds(paths)]
-    freshness = run_dbt(paths, ["source", "freshness", *(["--exclude", *absent] if absent else [])], check=False)
+    # --no-write-json: the result is read here; its artifacts would only be overwritten by the build's
+    freshness = run_dbt(
+        paths, ["source", "freshness", "--no-write-json", *(["--exclude", *absent] if absent else [])], check=False
+    )
     # Unit tests are hand-computed for the project's default vars: they run in CI (make test), not in a
     # deployment's build, whose configuration (revenue model, absent feeds ...) may differ, as dbt advises.
     args = ["build", "--exclude", "resource_type:source", "test_type:unit"] + (
