@@ -12,7 +12,6 @@ same from run to run, so dbt's partial parsing keeps its cache.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -60,10 +59,11 @@ def dbt_vars(paths: Paths) -> dict:
 
 def dbt_args(paths: Paths, args: Sequence[str]) -> list[str]:
     """The full command line for ``dbt <args>`` on this data directory."""
+    settings = config.load(paths.root)
     return [
         *args,
         "--target",
-        config.load(paths.root).engine,
+        settings.engine,
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
@@ -72,10 +72,8 @@ def dbt_args(paths: Paths, args: Sequence[str]) -> list[str]:
         str(paths.dbt_target),
         "--log-path",
         str(paths.logs / "dbt"),
-        # dbt.log at info rather than dbt's default, debug: the debug lines (every statement, every
-        # connection) cost a small build about an eighth of its time. DBT_LOG_LEVEL_FILE=debug brings them back.
         "--log-level-file",
-        os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
+        settings.dbt_log_level_file,
         "--vars",
         json.dumps(dbt_vars(paths), sort_keys=True),
     ]

@@ -108,6 +108,13 @@ def test_dbt_gets_the_configured_values_and_the_metric_overrides(tmp_path) -> No
     passed = json.loads(args[args.index("--vars") + 1])
     assert passed["reporting_tz"] == "UTC" and passed["dormant_after_days"] == 21
     assert passed["warehouse_path"] == str(tmp_path / "warehouse" / "opswh.duckdb")
+    assert args[args.index("--log-level-file") + 1] == "info"
+    (tmp_path / "opswh.json").write_text(json.dumps({"dbt_log_level_file": "DEBUG"}))
+    args = dbt_args(Paths(tmp_path), ["build"])
+    assert args[args.index("--log-level-file") + 1] == "debug"
+    (tmp_path / "opswh.json").write_text(json.dumps({"dbt_log_level_file": "verbose"}))
+    with pytest.raises(config.ConfigError, match="dbt_log_level_file"):
+        dbt_args(Paths(tmp_path), ["build"])
 
 
 def test_the_compose_file_and_env_example_take_settings_by_their_names() -> None:
