@@ -4,6 +4,7 @@ reconciliation with raw, and incremental runs that agree with a rebuild from scr
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 
 import duckdb
@@ -13,6 +14,7 @@ from opswh import builds, contract
 from opswh.days import DayRange
 from opswh.dbt_runner import run_dbt
 from opswh.ingest import load_partition
+from opswh.paths import Paths
 from opswh.pipeline import dbt_build
 from opswh.publish import publish_snapshot
 from tests.support import START, simulate
@@ -127,6 +129,29 @@ def test_a_daily_build_tests_the_days_it_changed_and_a_full_refresh_tests_everyt
     spend = next(name for name in daily if name.startswith("channel_daily_spend_reconciles"))
     assert "stg_loader__changes" not in daily[spend]
     assert not any("stg_loader__changes" in sql for sql in full.values())
+
+
+def test_a_null_where_a_value_is_required_fails_its_test_naming_the_column(marts, tmp_path) -> None:
+    """A model's required columns are checked by one not_null_columns test: NULLs in campaign_id on
+    the newest day of fct_channel_daily (a day the build changed) fail it, and its rows name that
+    column and count its NULLs; the columns that hold values are not reported."""
+    con, paths, *_ = marts
+    broken = Paths(tmp_path / "broken")
+    broken.warehouse.parent.mkdir(parents=True)
+    shutil.copy(paths.warehouse, broken.warehouse)
+    with duckdb.connect(str(broken.warehouse)) as writer:
+        (nulled,) = writer.execute(
+            "update marts.fct_channel_daily set campaign_id = null "
+            "where date_day = (select max(date_day) from marts.fct_channel_daily)"
+        ).fetchone()
+    assert nulled > 0
+    result = run_dbt(broken, ["test", "--select", "fct_channel_daily,test_name:not_null_columns"], check=False)
+    assert not result.success and len(result.failures) == 1
+    assert "not_null_columns_fct_channel_daily" in result.failures[0] and "Got 1 result" in result.failures[0]
+    (compiled,) = (broken.dbt_target / "compiled").rglob("not_null_columns_fct_channel_d*.sql")  # long names are hashed
+    with duckdb.connect(str(broken.warehouse), read_only=True) as reader:
+        assert reader.execute(compiled.read_text()).fetchall() == [("campaign_id", nulled)]
+    assert con.execute(compiled.read_text()).fetchall() == []  # the same test on the intact marts
 
 
 def test_channel_spend_reconciles_with_the_latest_raw_delivery(marts) -> None:
