@@ -295,7 +295,7 @@ final as (
         membership,
         fee_refunds,
         platform_revenue,
-        cast(gmv_paid / nullif(orders, 0) as decimal(18, 2)) as aov,
+        {{ to_decimal('cast(gmv_paid as double) / nullif(orders, 0)', 18, 2) }} as aov,
         cast(platform_revenue as double) / nullif(gmv, 0) as take_rate,
         cast(paying_users as double) / nullif(dau, 0) as pay_rate,
         {{ to_decimal("cast(platform_revenue as double) / nullif(mau, 0)", 18, 4) }} as arpu,

@@ -64,7 +64,7 @@ final as (
 
     select
         currency,
-        cast(reporting_units / own_units as decimal(38, 12)) as rate_to_reporting,
+        {{ to_decimal('cast(reporting_units as double) / own_units', 38, 12) }} as rate_to_reporting,
         valid_from,
         lead(valid_from) over (partition by currency order by valid_from) as valid_to
     from in_force

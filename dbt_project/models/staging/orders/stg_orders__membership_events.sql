@@ -25,7 +25,7 @@ final as (
         period_months,
         case
             when event_type = 'cancel' then cast(0 as decimal(18, 2))
-            else cast(amount / nullif(period_months, 0) as decimal(18, 2))
+            else {{ to_decimal('cast(amount as double) / nullif(period_months, 0)', 18, 2) }}
         end as monthly_amount,
         {{ reporting_date('occurred_at') }} as occurred_date,
         occurred_at
