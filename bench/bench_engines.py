@@ -5,7 +5,7 @@ and data tests, as the pipeline runs it) on each engine, on the same raw layer, 
 processes (each engine's start-up included: dbt's, and the JVM's for Spark). Prints the build time
 of each, their ratio, and how each grew from the small scale to the large one.
 
-    .venv/bin/python bench/bench_engines.py                      # scales 300 and 1200, 7 days: ~25 min
+    .venv/bin/python bench/bench_engines.py                      # scales 2,000 and 20,000, 7 days: ~7.5 min
     .venv/bin/python bench/bench_engines.py --scales 2000 --days 30
     .venv/bin/python bench/bench_engines.py --pipeline 3         # the pipeline through Airflow on both engines
 
@@ -124,7 +124,7 @@ def pipeline(work: Path, days: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scales", default="300,1200", help="registrations a day, comma-separated")
+    ap.add_argument("--scales", default="2000,20000", help="registrations a day, comma-separated")
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--work", type=Path, default=Path("/tmp/opswh_bench_engines"))
     ap.add_argument("--pipeline", type=int, default=0, help="instead: opswh run over this many days on both engines")
