@@ -4,7 +4,7 @@ Simulates ``--days`` days at ``--scale`` (seed 1), loads and builds all but the 
 the pipeline's own stages (``pipeline.load_source``, ``pipeline.dbt_build``), then loads the last day
 and builds it incrementally ``--repeat`` times (each a re-delivery of that day: the same work).
 Prints each daily build's time, their median, and the nodes of the build (models, data tests) from
-dbt's ``run_results.json``, and the data tests' summed node time by kind.
+dbt's ``run_results.json``, and the data tests' summed node time by generic test (its ``manifest.json``).
 
 To compare two commits, run it in a worktree of each, alternately:
 
@@ -60,29 +60,13 @@ def main() -> None:
         dbt_build(paths, day, run_id=f"daily {i}")
         seconds.append(time.perf_counter() - t)
     results = json.loads((paths.dbt_target / "run_results.json").read_text())["results"]
+    manifest = json.loads((paths.dbt_target / "manifest.json").read_text())["nodes"]
     nodes = Counter(r["unique_id"].split(".")[0] for r in results)
     test_time: Counter = Counter()
     for r in results:
         if r["unique_id"].startswith("test."):
-            name = r["unique_id"].split(".")[2]
-            kind = next(
-                (
-                    k
-                    for k in (
-                        "not_null_columns",
-                        "not_null",
-                        "unique_combination",
-                        "unique",
-                        "ratio_of",
-                        "accepted_range",
-                        "accepted_values",
-                        "relationships",
-                    )
-                    if name.startswith(k)
-                ),
-                "other",
-            )
-            test_time[kind] += r["execution_time"]
+            generic = (manifest[r["unique_id"]].get("test_metadata") or {}).get("name")
+            test_time[generic or "singular"] += r["execution_time"]
     print(f"daily builds: {', '.join(f'{s:.1f}' for s in seconds)} s; median {statistics.median(seconds):.2f} s")
     print(f"nodes: {dict(nodes)}")
     print("data tests' node time by kind: " + ", ".join(f"{k} {v:.2f} s" for k, v in test_time.most_common()))

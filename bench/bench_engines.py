@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -75,8 +76,6 @@ def build(root: Path, engine: str) -> float:
 
 def pipeline(work: Path, days: int) -> dict:
     """``opswh run`` over ``days`` days on each engine, from one simulated landing; the published marts compared."""
-    import os
-
     sys.path.insert(0, str(REPO))
     from opswh.paths import Paths
     from tests.support import table_differences, tables

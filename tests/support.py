@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 
@@ -86,8 +87,6 @@ def _sort_key(row: tuple) -> tuple:
 
 def _equal(a, b) -> bool:
     """Keys, integers, dates, strings and decimals exactly (and of the same type); floats to 1e-9 relative."""
-    import math
-
     if isinstance(a, float) and isinstance(b, float):
         return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return type(a) is type(b) and a == b
