@@ -145,8 +145,9 @@ def peak_rss_mib() -> float:
 def equal_work(args, results: dict) -> None:
     print(f"equal work: {args.short} vs {args.long} days of history")
     probe_paths, probe_day = history(args.work, "probe", args.short, args.scale)
-    from opswh.pipeline import dbt_build  # noqa: F401 - imported: the runs below are not charged for it
+    from opswh.pipeline import dbt_build, load_source  # noqa: F401 - imported: the runs below are not charged for it
 
+    load_source(probe_paths, "events", probe_day, run_id="probe")  # the measured day's events, counted by the loader
     probe_events = day_volume(probe_paths, probe_day.start)["events"]
     shutil.rmtree(args.work / "probe")
     long_paths, long_day = history(args.work, f"long_{args.long}", args.long, args.scale)
@@ -169,7 +170,7 @@ def equal_work(args, results: dict) -> None:
         f"  ratio long/short daily run: {ratio:.2f} (target <= {TARGETS['equal_ratio']}); "
         f"measured days' events differ by {volume_gap:.1%}" + (" (MORE THAN 10%)" if volume_gap > 0.1 else "")
     )
-    if "refresh" in args.only:
+    if "refresh" in args.only and args.refresh_repeat:
         refresh(long_paths, long_day, results, args.refresh_repeat)
 
 
@@ -245,7 +246,7 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=365, help="the long history, days")
     parser.add_argument("--scale", type=int, default=2000, help="the long history's registrations a day")
     parser.add_argument("--repeat", type=int, default=3, help="timed daily runs per scenario (the median is reported)")
-    parser.add_argument("--refresh-repeat", type=int, default=3, help="incremental / full-refresh build pairs")
+    parser.add_argument("--refresh-repeat", type=int, default=3, help="incremental / full-refresh build pairs (0: none)")
     parser.add_argument("--keep", action="store_true", help="reuse histories built by an earlier run")
     parser.add_argument("--work", type=Path, default=Path("/tmp/opswh_bench_growth"))
     args = parser.parse_args()
@@ -264,7 +265,8 @@ def main() -> None:
         results["one"] = r = measured_runs(paths, day, args.repeat)
         print(f"  {r['events']:,} events, {r['active_users']:,} active users, median {r['median']}")
         print(f"    slowest dbt nodes: {r['slowest_nodes']}")
-        refresh(paths, day, results, args.refresh_repeat)
+        if args.refresh_repeat:
+            refresh(paths, day, results, args.refresh_repeat)
     if "airflow" in args.only:
         airflow(args, results)
     if "tenm" in args.only:
