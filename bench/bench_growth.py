@@ -246,7 +246,9 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=365, help="the long history, days")
     parser.add_argument("--scale", type=int, default=2000, help="the long history's registrations a day")
     parser.add_argument("--repeat", type=int, default=3, help="timed daily runs per scenario (the median is reported)")
-    parser.add_argument("--refresh-repeat", type=int, default=3, help="incremental / full-refresh build pairs (0: none)")
+    parser.add_argument(
+        "--refresh-repeat", type=int, default=3, help="incremental / full-refresh build pairs (0: none)"
+    )
     parser.add_argument("--keep", action="store_true", help="reuse histories built by an earlier run")
     parser.add_argument("--work", type=Path, default=Path("/tmp/opswh_bench_growth"))
     args = parser.parse_args()
