@@ -1,8 +1,9 @@
 -- One row per order: its latest version by updated_at, with the times of each status change.
 -- A table, unlike most staging models (views on DuckDB): every status change of an order is a
 -- version of it in the raw layer (4.5 M versions of 1.2 M orders after a year at the default
--- scale), and a dozen readers each build (fct_orders, the users' arrivals, the rebuild floors
--- of the incremental marts, three data tests) deduplicated it again, 3 s each at that size.
+-- scale). As a view, each of its readers in a build (fct_orders, the users' arrivals, the rebuild
+-- floors of the incremental marts, three data tests: a dozen scans) deduplicated it again, 3 s a
+-- scan at that size.
 {{ config(materialized='table') }}
 with source as (
 
