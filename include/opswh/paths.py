@@ -73,6 +73,11 @@ class Paths:
         return self.root / "logs"
 
     @property
+    def cache(self) -> Path:
+        """Derived files kept between runs to save work, each keyed by everything it derives from; safe to delete."""
+        return self.root / "cache"
+
+    @property
     def runs(self) -> Path:
         return self.root / "runs"
 

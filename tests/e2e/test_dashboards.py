@@ -144,6 +144,22 @@ def test_every_page_loads_offline_with_no_error_and_every_section_drawn(site) ->
             opened.close()
 
 
+def test_the_next_build_reads_the_kept_views_and_writes_the_same_pages(site) -> None:
+    """The views drawn by the first build are kept (paths.cache); a build from them writes every page
+    byte for byte as drawing them did."""
+    from opswh import config
+    from opswh.dashboard.site import build_site
+
+    paths, built, *_ = site
+    cfg = config.load(paths.root)
+    kept = sorted(p.name for p in (paths.cache / "dashboard").glob("*.en.*.json"))
+    assert len(kept) == len(built["pages"])
+    drawn = {name: (paths.dashboard / name).read_bytes() for name in built["pages"]}
+    again = build_site(paths, "en", cfg.reporting_currency, tz=cfg.reporting_tz)
+    assert {name: (paths.dashboard / name).read_bytes() for name in again["pages"]} == drawn
+    assert sorted(p.name for p in (paths.cache / "dashboard").glob("*.en.*.json")) == kept
+
+
 def test_the_dbt_docs_page_shows_every_model_with_the_sql_the_build_ran(site) -> None:
     paths, built, *_ = site
     page = Path(built["dbt_docs"]["index"]).read_text(encoding="utf-8")

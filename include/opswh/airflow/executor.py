@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 
 
 def preload() -> float:
-    """Import what the tasks of platform_ops_daily use; return the seconds it took."""
+    """Import what the tasks of platform_ops_daily use (Altair for the dashboards too); return the seconds it took."""
     started = time.perf_counter()
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import altair  # noqa: F401
     import duckdb  # noqa: F401
     import great_expectations  # noqa: F401
     import pandas  # noqa: F401
@@ -29,6 +30,7 @@ def preload() -> float:
     from dbt.adapters.duckdb import connections  # noqa: F401
     from dbt.cli.main import dbtRunner  # noqa: F401
 
+    import opswh.dashboard.site  # noqa: F401
     import opswh.ingest  # noqa: F401
     import opswh.quality  # noqa: F401
 

@@ -9,18 +9,22 @@ internet when a page is viewed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import html
 import json
 import math
 import os
 import time
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from opswh.dashboard import charts
 from opswh.dashboard.charts import Context, section_chart
-from opswh.dashboard.pages import Page, label, load_pages, text
+from opswh.dashboard.pages import Page, label, load_labels, load_pages, text
 from opswh.paths import Paths
 
 ASSET = "assets/vega.js"
@@ -77,26 +81,73 @@ def _params(page: Page, lang: str, as_of: dt.date, first: dt.date | None, values
     return params
 
 
-def page_spec(con, page: Page, lang: str, currency: str, as_of: dt.date) -> dict[str, Any]:
-    """The page's Vega-Lite spec, its datasets inlined."""
+def _view(ctx: Context) -> dict[str, Any]:
+    """The page's Vega-Lite view, without its data and its controls: every section, the wide ones
+    first, the others two to a row."""
     import altair as alt
 
+    page = ctx.page
+    full = [section_chart(ctx, s) for s in page.sections if s["kind"] == "tiles" or s.get("wide")]
+    halves = [section_chart(ctx, s) for s in page.sections if not (s["kind"] == "tiles" or s.get("wide"))]
+    independent = {"color": "independent", "opacity": "independent"}
+    parts = [*full, *([alt.concat(*halves, columns=2, spacing=40).resolve_scale(**independent)] if halves else [])]
+    chart = alt.vconcat(*parts, spacing=30).resolve_scale(**independent)
+    chart = chart.configure(font=FONTS).configure_view(stroke=None).configure_axis(labelFont=FONTS, titleFont=FONTS)
+    return chart.to_dict(validate=True)
+
+
+@cache
+def _code_stamp() -> str:
+    """Altair's version and the source of the modules that draw a view: a change to either draws it anew."""
+    import altair as alt
+
+    digest = hashlib.sha256(alt.__version__.encode())
+    for module_file in (charts.__file__, __file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()
+
+
+def cached_view(ctx: Context, cache_dir: Path | None) -> dict[str, Any]:
+    """``_view``, kept in ``cache_dir`` under a key of everything it is drawn from (the page's
+    definition, the labels, the language, the datasets' columns, the drawing code and Altair).
+
+    Drawing a page's view with Altair is most of the dashboard stage (compound charts deep-copy
+    their subcharts: about 4 s for the ten pages on every run), while the view only changes when
+    the page, its labels or the code do; the data and the controls' values are added per build.
+    """
+    if cache_dir is None:
+        return _view(ctx)
+    key = hashlib.sha256(
+        json.dumps(
+            [_code_stamp(), dataclasses.asdict(ctx.page), load_labels(), ctx.lang, ctx.columns],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()[:20]
+    path = cache_dir / f"{ctx.page.slug}.{ctx.lang}.{key}.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    view = _view(ctx)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for stale in cache_dir.glob(f"{ctx.page.slug}.{ctx.lang}.*.json"):
+        stale.unlink(missing_ok=True)
+    _write(path, json.dumps(view, ensure_ascii=False))
+    return view
+
+
+def page_spec(
+    con, page: Page, lang: str, currency: str, as_of: dt.date, cache_dir: Path | None = None
+) -> dict[str, Any]:
+    """The page's Vega-Lite spec, its datasets inlined (its view drawn once, then from ``cache_dir``)."""
     datasets, columns, values = {}, {}, {}
     for ds in page.datasets.values():
         columns[ds.name], datasets[ds.name] = _rows(con, ds.sql)
         for f in page.filters:
             if f in columns[ds.name]:
                 values.setdefault(f, set()).update(r[f] for r in datasets[ds.name] if r[f] is not None)
-    ctx = Context(page, lang, columns)
-    full = [section_chart(ctx, s) for s in page.sections if s["kind"] == "tiles" or s.get("wide")]
-    halves = [section_chart(ctx, s) for s in page.sections if not (s["kind"] == "tiles" or s.get("wide"))]
-    independent = {"color": "independent", "opacity": "independent"}
-    parts = [*full, *([alt.concat(*halves, columns=2, spacing=40).resolve_scale(**independent)] if halves else [])]
-    chart = alt.vconcat(*parts, spacing=30).resolve_scale(**independent)
+    spec = cached_view(Context(page, lang, columns), cache_dir)
     days = [r[ds.date] for ds in page.datasets.values() if ds.date for r in datasets[ds.name] if r[ds.date]]
     first = dt.date.fromisoformat(min(days)[:10]) if days else None
-    chart = chart.configure(font=FONTS).configure_view(stroke=None).configure_axis(labelFont=FONTS, titleFont=FONTS)
-    spec = chart.to_dict(validate=True)
     # The page's controls are top-level variable parameters. Added to the finished spec: Altair's
     # add_params on a compound chart deep-copies every subchart (half of the dashboard stage's time,
     # for the same spec).
@@ -224,7 +275,7 @@ def build_site(paths: Paths, lang: str, currency: str, out: Path | None = None, 
                 for p in pages
             )
             links = f'<a href="{os.path.relpath(docs, out)}">{ui("dbt_docs")}</a>' if docs.exists() else ""
-            spec = page_spec(con, page, lang, currency, as_of)
+            spec = page_spec(con, page, lang, currency, as_of, paths.cache / "dashboard")
             content = PAGE.format(
                 html_lang="zh-CN" if lang == "zh" else "en",
                 title=html.escape(text(page.title, lang)),
