@@ -9,6 +9,7 @@ code talks to the local services and to a team's server (``airflow_url`` with
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,10 +21,23 @@ from opswh.errors import PermanentError
 DAG_ID = "platform_ops_daily"
 ACTIVE_STATES = ("queued", "running")
 FINISHED_STATES = ("success", "failed")
+# Waits before asking again when Airflow's metadata DB was busy. On SQLite (the local services) the API
+# server's request waits for the write lock for at most 5 s, then fails ("Database error") and is rolled
+# back: measured when `opswh run` queued 30 days while the first task started.
+BUSY_RETRY_DELAYS_S = (1, 2, 4, 8)
 
 
 class AirflowApiError(RuntimeError):
     """Airflow's API answered with an error, or could not be reached; the message says which."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _db_busy(status: int, body: Any) -> bool:
+    """The answer of a request that failed because the metadata DB was busy, and was rolled back."""
+    return status == 503 or (status == 500 and "Database error" in str(body))
 
 
 class AirflowAuthError(AirflowApiError, PermanentError):
@@ -107,20 +121,26 @@ class Airflow:
         return self._api
 
     def _call(self, api_class: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One API call; asked again after a new login when the token expired, and after a wait while
+        the metadata DB is busy (``BUSY_RETRY_DELAYS_S``)."""
         from airflow_client.client.exceptions import ApiException
 
-        for attempt in (1, 2):
+        logged_in_again, busy = False, list(BUSY_RETRY_DELAYS_S)
+        while True:
             api = getattr(self._client, api_class)(self.api())
             try:
                 return getattr(api, method)(*args, _request_timeout=self.timeout, **kwargs)
             except ApiException as e:
-                if e.status == 401 and attempt == 1:  # the token expired: log in again
-                    self._api = None
+                if e.status == 401 and not logged_in_again:  # the token expired: log in again
+                    self._api, logged_in_again = None, True
                     continue
-                raise AirflowApiError(f"Airflow API {api_class}.{method}: {e.status} {e.reason}: {e.body}") from None
+                if _db_busy(e.status, e.body) and busy:
+                    time.sleep(busy.pop(0))
+                    continue
+                message = f"Airflow API {api_class}.{method}: {e.status} {e.reason}: {e.body}"
+                raise AirflowApiError(message, e.status) from None
             except OSError as e:
                 raise AirflowApiError(f"Airflow at {self.url} cannot be reached ({e})") from None
-        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------ the instance
 
