@@ -93,21 +93,16 @@ def validate_stage(
             definition = ctx.validation_definitions.add(
                 gx.ValidationDefinition(data=batch, suite=suite, name=doc["name"])
             )
-            checkpoint = ctx.checkpoints.add(
-                gx.Checkpoint(
-                    name=doc["name"],
-                    validation_definitions=[definition],
-                    result_format="SUMMARY",
-                )
-            )
             for d in days:
                 df = con.execute(partition_sql(meta, d, settings)).df()
-                run = checkpoint.run(
+                # The validation definition is run without a Checkpoint around it: a Checkpoint adds
+                # actions (there are none here) and costs a third of a small stage's time.
+                result = definition.run(
                     batch_parameters={"dataframe": df},
                     expectation_parameters=parameters(con, meta, d, settings),
+                    result_format="SUMMARY",
                     run_id=gx.RunIdentifier(run_name=f"{run_id} {doc['name']} {d}"),
                 )
-                result = next(iter(run.run_results.values()))
                 report.validated += 1
                 (out / f"{doc['name']}_{d}.json").write_text(json.dumps(result.to_json_dict(), indent=1, default=str))
                 for r in result.results:
