@@ -6,7 +6,7 @@ configuration's `reporting_tz`, default Asia/Shanghai), or a range of days when 
 conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` (a history load in one run); with
 `"full_refresh": true` in conf, dbt rebuilds every model from scratch.
 
-wait for the landing markers -> load raw (per source) -> validate raw (Great Expectations)
+resolve the run's days and wait for their landing markers -> load raw (per source) -> validate raw (Great Expectations)
 -> dbt source freshness + dbt build -> validate marts (Great Expectations) -> publish -> dashboard (dbt docs, dashboards), KPI alerts
 (notify: e-mail and webhook) and summary; a task that fails for good notifies too, with the cause
 
@@ -66,28 +66,22 @@ def _days(r: dict):
     },
 )
 def platform_ops_daily() -> None:
-    @task
+    @task.sensor(poke_interval=30, timeout=CONFIG.landing_timeout_s, mode="reschedule")
     @fail_fast
-    def plan(**context) -> dict:
-        """Resolve the reporting days this run covers."""
-        from opswh.pipeline import day_range
+    def wait_for_landing(**context):
+        """Resolve the reporting days this run covers (returned), and wait until every feed has written its
+        completion marker for every one of them. One task, not two: each task costs a scheduling gap."""
+        from airflow.sdk import PokeReturnValue
+
+        from opswh.pipeline import day_range, missing_partitions
 
         dag_run = context["dag_run"]
         paths = _paths()
         r = day_range(context.get("data_interval_start"), context.get("data_interval_end"), dag_run.conf, paths)
-        return {**r.as_dict(), "run_id": dag_run.run_id, "full_refresh": bool((dag_run.conf or {}).get("full_refresh"))}
-
-    @task.sensor(poke_interval=30, timeout=CONFIG.landing_timeout_s, mode="reschedule")
-    def wait_for_landing(r: dict):
-        """Wait until every feed has written its completion marker for every day of the run."""
-        from airflow.sdk import PokeReturnValue
-
-        from opswh.pipeline import missing_partitions
-
-        missing = missing_partitions(_paths(), _days(r))
-        if missing:
-            print(f"waiting for {len(missing)} partition(s), e.g. {missing[:5]}")
-        return PokeReturnValue(is_done=not missing)
+        missing = missing_partitions(paths, r)
+        print(f"{r}: waiting for {len(missing)} partition(s), e.g. {missing[:5]}" if missing else f"{r}: landed")
+        run = {**r.as_dict(), "run_id": dag_run.run_id, "full_refresh": bool((dag_run.conf or {}).get("full_refresh"))}
+        return PokeReturnValue(is_done=not missing, xcom_value=run)
 
     @task(pool=WRITER_POOL)
     @fail_fast
@@ -156,10 +150,9 @@ def platform_ops_daily() -> None:
         print(f"run summary: {path}")
         return str(path)
 
-    days = plan()
+    days = wait_for_landing()
     with TaskGroup("load_raw") as load_raw:
         loaded = {source: load.override(task_id=f"load_{source}")(source, days) for source in SOURCES}
-    wait_for_landing(days) >> load_raw
     raw = validate_raw(days)
     load_raw >> raw
     built = dbt_build(days)
