@@ -8,6 +8,9 @@ import os
 from opswh.config import REPO_ROOT, Config
 
 AUTH_USER = "admin"  # the simple auth manager's one user (role admin); its password is generated
+# How long the scheduler sleeps after a loop that found nothing to do (Airflow's default: 1 s). A task
+# that can start waits for the next loop, so this is most of the gap before each of a run's tasks.
+SCHEDULER_IDLE_SLEEP_S = "0.25"
 
 
 def airflow_env(cfg: Config) -> dict[str, str]:
@@ -31,6 +34,7 @@ def airflow_env(cfg: Config) -> dict[str, str]:
             "AIRFLOW__API__PORT": port,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": SCHEDULER_IDLE_SLEEP_S,
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_SEC": "2",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
