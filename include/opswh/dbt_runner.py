@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from opswh import config
 from opswh.config import REPO_ROOT
@@ -90,21 +89,8 @@ def _close_duckdb() -> None:
     gc.collect()
 
 
-def parse(paths: Paths) -> Any:
-    """``dbt parse`` (writing ``manifest.json``): the manifest, for several commands of one stage to share."""
-    from dbt.cli.main import dbtRunner
-
-    paths.dbt_target.mkdir(parents=True, exist_ok=True)
-    res = dbtRunner().invoke(dbt_args(paths, ["parse"]))
-    if not res.success:
-        raise DbtBuildFailed(f"dbt parse failed: {res.exception or '(see the dbt log)'}")
-    return res.result
-
-
-def run_dbt(paths: Paths, args: Sequence[str], check: bool = True, manifest: Any = None) -> DbtResult:
-    """``dbt <args>`` on the warehouse of ``paths``; raises DbtBuildFailed (or DbtError) listing failures when
-    ``check``. With ``manifest`` (from ``parse``, same vars), dbt skips parsing the project again: dbt's
-    documented way for programmatic invocations to share one parse."""
+def run_dbt(paths: Paths, args: Sequence[str], check: bool = True) -> DbtResult:
+    """``dbt <args>`` on the warehouse of ``paths``; raises DbtBuildFailed (or DbtError) listing failures when ``check``."""
     from dbt.cli.main import dbtRunner
 
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
@@ -113,7 +99,7 @@ def run_dbt(paths: Paths, args: Sequence[str], check: bool = True, manifest: Any
 
         spark.register_raw_layer(paths)
     try:
-        res = dbtRunner(manifest=manifest).invoke(dbt_args(paths, args))
+        res = dbtRunner().invoke(dbt_args(paths, args))
     finally:
         _close_duckdb()
     failures, warnings = [], []

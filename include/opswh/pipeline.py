@@ -98,20 +98,15 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
     import duckdb
 
     from opswh import builds
-    from opswh.dbt_runner import parse, run_dbt
+    from opswh.dbt_runner import run_dbt
 
     t = time.perf_counter()
     with duckdb.connect(str(paths.warehouse)) as con:
         builds.ensure(con)
     absent = [f"source:{f.source}.{f.name}" for f in contract.FEEDS if f not in present_feeds(paths)]
-    # One parse for both commands (about a second of every daily build)
-    manifest = parse(paths)
     # --no-write-json: the result is read here; its artifacts would only be overwritten by the build's
     freshness = run_dbt(
-        paths,
-        ["source", "freshness", "--no-write-json", *(["--exclude", *absent] if absent else [])],
-        check=False,
-        manifest=manifest,
+        paths, ["source", "freshness", "--no-write-json", *(["--exclude", *absent] if absent else [])], check=False
     )
     # Unit tests are hand-computed for the project's default vars: they run in CI (make test), not in a
     # deployment's build, whose configuration (revenue model, absent feeds ...) may differ, as dbt advises.
@@ -121,7 +116,7 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
     # Incremental models find the days to rebuild from the data (stg_loader__changes: the loads since
     # the last successful build), so the run's days are not passed: the vars stay the same from run to
     # run, and dbt's partial parsing keeps its cache.
-    built = run_dbt(paths, args, manifest=manifest)
+    built = run_dbt(paths, args)
     if config.load(paths.root).engine == "spark":  # the GX gate and publish read the marts from DuckDB
         from opswh import spark
 
