@@ -18,7 +18,6 @@ import math
 import os
 import time
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +95,6 @@ def _view(ctx: Context) -> dict[str, Any]:
     return chart.to_dict(validate=True)
 
 
-@cache
 def _code_stamp() -> str:
     """Altair's version and the source of the modules that draw a view: a change to either draws it anew."""
     import altair as alt
@@ -105,6 +103,11 @@ def _code_stamp() -> str:
     for module_file in (charts.__file__, __file__):
         digest.update(Path(module_file).read_bytes())
     return digest.hexdigest()
+
+
+# Taken when the drawing code is imported, so that it names the code that runs: the executor preloads
+# this module, and its tasks run that code even after the files change on disk.
+CODE_STAMP = _code_stamp()
 
 
 def cached_view(ctx: Context, cache_dir: Path | None) -> dict[str, Any]:
@@ -119,7 +122,7 @@ def cached_view(ctx: Context, cache_dir: Path | None) -> dict[str, Any]:
         return _view(ctx)
     key = hashlib.sha256(
         json.dumps(
-            [_code_stamp(), dataclasses.asdict(ctx.page), load_labels(), ctx.lang, ctx.columns],
+            [CODE_STAMP, dataclasses.asdict(ctx.page), load_labels(), ctx.lang, ctx.columns],
             sort_keys=True,
             default=str,
         ).encode()
