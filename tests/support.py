@@ -41,6 +41,28 @@ def publish_days(paths: Paths, start: date, end: date, run_id: str = "test") -> 
     return stages
 
 
+def hand_built_warehouse(paths: Paths, rows: int = 3, description: str = "KPIs by day.") -> None:
+    """What a build leaves, made by hand: ``marts.fct_kpi_daily`` (column ``dau``, ``rows`` rows) and the
+    manifest that describes it (the model and its columns, one of them not in the table)."""
+    import json
+
+    import duckdb
+
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create or replace table marts.fct_kpi_daily as select range::int as dau from range(?)", [rows])
+    node = {
+        "resource_type": "model",
+        "schema": "marts",
+        "alias": "fct_kpi_daily",
+        "description": description,
+        "columns": {"dau": {"description": "Daily active users."}, "gone": {"description": "Not built."}},
+    }
+    paths.dbt_target.mkdir(parents=True, exist_ok=True)
+    (paths.dbt_target / "manifest.json").write_text(json.dumps({"nodes": {"model.opswh.fct_kpi_daily": node}}))
+
+
 def mart_digests(paths: Paths) -> dict[str, tuple]:
     """Every published mart's row count and an order-independent digest of its rows (not the
     publication's own `_snapshot` record, which names the run)."""

@@ -1,8 +1,8 @@
 """Write-audit-publish, the publish step: make validated marts visible to readers atomically.
 
 dbt builds into the working warehouse, which only the pipeline opens. Publishing copies every
-table of the ``marts`` schema, with dbt's table and column descriptions as comments, into a new
-DuckDB file and swaps it into place with one ``os.replace``: BI tools and ``opswh query`` open
+table of the ``marts`` schema, with dbt's table and column descriptions as comments (from the
+build's ``manifest.json``), into a new DuckDB file and swaps it into place with one ``os.replace``: BI tools and ``opswh query`` open
 ``<data dir>/published/marts.duckdb`` read-only, never hit the writer's lock, and see either the
 previous snapshot or the new one. The marts are in the file's default schema; its ``ops`` schema
 holds the pipeline's health (dbt's ``ops`` models: the loads' reconciliation and the rejects; and
@@ -71,6 +71,7 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str, current_run: dict |
         }
         if not tables["marts"]:
             raise RuntimeError(f"{paths.warehouse}: schema marts has no tables; nothing to publish")
+        descriptions = dbt_descriptions(paths)
         con.execute(f"attach {literal(tmp)} as pub (storage_version {literal(STORAGE_VERSION)})")
         con.execute("create schema pub.ops")
         published: list[str] = []  # "table" (a mart) or "ops.table"
@@ -78,7 +79,7 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str, current_run: dict |
             for t in names:
                 target = f"pub.{SCHEMAS[schema]}.{ident(t)}"
                 con.execute(f"create table {target} as select * from wh.{schema}.{ident(t)}")
-                _copy_comments(con, schema, t, target)
+                _write_comments(con, schema, t, target, descriptions)
                 published.append(t if schema == "marts" else f"ops.{t}")
         validations, findings = validation_rows(paths)
         rows = {"runs": run_rows(paths, current_run), "validations": validations, "findings": findings}
@@ -129,20 +130,40 @@ def _qualified(name: str) -> str:
     return f"{schema or 'main'}.{ident(table)}"
 
 
-def _copy_comments(con, schema: str, table: str, target: str) -> None:
-    """dbt's descriptions (persisted as comments in the warehouse) onto the published copy."""
-    (comment,) = con.execute(
-        "select comment from duckdb_tables() where database_name = 'wh' and schema_name = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()[0]
-    if comment:
-        con.execute(f"comment on table {target} is {literal(comment)}")
-    for column, comment in con.execute(
-        "select column_name, comment from duckdb_columns() where database_name = 'wh' and schema_name = ? "
-        "and table_name = ? and comment is not null",
-        [schema, table],
-    ).fetchall():
-        con.execute(f"comment on column {target}.{ident(column)} is {literal(comment)}")
+def dbt_descriptions(paths: Paths) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+    """(schema, table) -> (description, {column: description}) of every model, from the manifest dbt
+    wrote with the last build (its documented artifact; doc blocks are rendered in it)."""
+    manifest = paths.dbt_target / "manifest.json"
+    try:
+        nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
+    except FileNotFoundError:
+        raise RuntimeError(f"{manifest}: not found; the descriptions come from dbt build's artifacts") from None
+    return {
+        (node["schema"], node["alias"]): (
+            node["description"],
+            {name: column["description"] for name, column in node["columns"].items()},
+        )
+        for node in nodes.values()
+        if node["resource_type"] == "model"
+    }
+
+
+def _write_comments(con, schema: str, table: str, target: str, descriptions: dict) -> None:
+    """A model's description and its columns' onto the published copy, as comments (what BI tools list)."""
+    description, columns = descriptions.get((schema, table), ("", {}))
+    if description:
+        con.execute(f"comment on table {target} is {literal(description)}")
+    existing = {
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'wh' and schema_name = ? "
+            "and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+    for column, comment in columns.items():
+        if comment and column in existing:
+            con.execute(f"comment on column {target}.{ident(column)} is {literal(comment)}")
 
 
 def _write_records(con, table: RecordTable, rows: list[tuple]) -> None:

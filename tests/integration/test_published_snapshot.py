@@ -55,15 +55,20 @@ def _comments(con, database: str, schema: str) -> dict[str, tuple]:
 
 def test_the_snapshot_keeps_every_description_dbt_has(published) -> None:
     paths, _ = published
+    manifest = json.loads((paths.dbt_target / "manifest.json").read_text())
     with duckdb.connect() as con:
         con.execute(f"attach '{paths.warehouse}' as wh (read_only)")
         con.execute(f"attach '{paths.published}' as pub (read_only)")
         for schema, target in (("marts", "main"), ("ops", "ops")):
             built, snapshot = _comments(con, "wh", schema), _comments(con, "pub", target)
             assert len(built) >= (25 if schema == "marts" else 2)
-            for table, (comment, columns) in built.items():
-                assert snapshot[table] == (comment, columns), table
-                assert comment and all(columns.values()), f"{table}: a mart or column without a description"
+            for table, (_, columns) in built.items():
+                (node,) = [n for n in manifest["nodes"].values() if (n["schema"], n["alias"]) == (schema, table)]
+                described = {c: node["columns"][c]["description"] for c in columns}
+                assert snapshot[table] == (node["description"], described), table
+                assert node["description"] and all(described.values()), (
+                    f"{table}: a mart or column without a description"
+                )
         records = _comments(con, "pub", "ops")
         for table in ("runs", "validations", "findings"):
             comment, columns = records[table]

@@ -11,6 +11,7 @@ from opswh import contract
 from opswh.cli import app
 from opswh.paths import Paths
 from opswh.publish import publish_snapshot
+from tests.support import hand_built_warehouse
 
 runner = CliRunner()
 
@@ -38,11 +39,9 @@ def test_query_reads_the_published_snapshot_only(tmp_path, monkeypatch) -> None:
     r = runner.invoke(app, ["query", "select 1"])
     assert r.exit_code == 1 and "nothing published yet" in r.output
     paths = Paths(tmp_path)
-    paths.warehouse.parent.mkdir(parents=True)
-    with duckdb.connect(str(paths.warehouse)) as con:
-        con.execute("create schema marts; create table marts.fct_kpi_daily as select 42 as dau")
+    hand_built_warehouse(paths, rows=43)
     publish_snapshot(paths, date(2026, 9, 1), "r1")
-    r = runner.invoke(app, ["query", "select dau from fct_kpi_daily"])
+    r = runner.invoke(app, ["query", "select max(dau) from fct_kpi_daily"])
     assert r.exit_code == 0 and "42" in r.output
     r = runner.invoke(app, ["query", "drop table fct_kpi_daily"])
     assert r.exit_code == 1 and "read-only" in r.output.lower()

@@ -12,6 +12,7 @@ import pytest
 from opswh.paths import Paths
 from opswh.pipeline import DayRange, StageError, day_range
 from opswh.publish import publish_snapshot, snapshot_meta
+from tests.support import hand_built_warehouse
 
 
 def test_a_scheduled_interval_is_one_reporting_day() -> None:
@@ -41,20 +42,13 @@ def test_a_triggered_range_is_bounded_and_never_ends_in_the_future() -> None:
     assert len(run_days(None, None, {"start": "2024-12-02", "end": "2026-12-02"}, "UTC", 731, today).days) == 731
 
 
-def _warehouse_with_marts(paths: Paths, rows: int) -> None:
-    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(paths.warehouse)) as con:
-        con.execute("create schema if not exists marts")
-        con.execute("create or replace table marts.fct_kpi_daily as select range::int as dau from range(?)", [rows])
-
-
 def test_publish_writes_a_read_only_snapshot_and_removes_killed_publishes_files(tmp_path) -> None:
     import os
     import stat
     import subprocess
 
     paths = Paths(tmp_path)
-    _warehouse_with_marts(paths, 3)
+    hand_built_warehouse(paths, 3)
     paths.published_dir.mkdir(parents=True)
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process that has exited: its pid names a killed publish
@@ -81,16 +75,32 @@ def test_publish_writes_a_read_only_snapshot_and_removes_killed_publishes_files(
     )
 
 
+def test_publish_writes_dbt_s_descriptions_from_the_build_s_manifest_as_comments(tmp_path) -> None:
+    paths = Paths(tmp_path)
+    hand_built_warehouse(paths, description="KPIs by day; it's quoted.")
+    publish_snapshot(paths, date(2026, 9, 1), "run-1")
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        table = con.execute("select comment from duckdb_tables() where table_name = 'fct_kpi_daily'").fetchall()
+        columns = con.execute(
+            "select column_name, comment from duckdb_columns() where table_name = 'fct_kpi_daily'"
+        ).fetchall()
+    assert table == [("KPIs by day; it's quoted.",)]
+    assert columns == [("dau", "Daily active users.")]  # a described column the table lacks is left out
+    (paths.dbt_target / "manifest.json").unlink()
+    with pytest.raises(RuntimeError, match="manifest.json: not found"):
+        publish_snapshot(paths, date(2026, 9, 2), "run-2")
+
+
 def test_what_a_pooled_reader_sees_after_a_publish_is_what_the_docs_say(tmp_path) -> None:
     """A process that keeps a connection open shares one instance of the file: its new connections see
     the old snapshot until every connection is closed; a query of published/parquet sees the new one."""
     paths = Paths(tmp_path)
-    _warehouse_with_marts(paths, 3)
+    hand_built_warehouse(paths, 3)
     publish_snapshot(paths, date(2026, 9, 1), "run-1")
     parquet = paths.published_parquet / "fct_kpi_daily.parquet"
     pooled = duckdb.connect(str(paths.published), read_only=True)
     assert pooled.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0] == 3
-    _warehouse_with_marts(paths, 5)
+    hand_built_warehouse(paths, 5)
     publish_snapshot(paths, date(2026, 9, 2), "run-2")
     assert pooled.execute("select count(*) from fct_kpi_daily").fetchone()[0] == 3
     with duckdb.connect(str(paths.published), read_only=True) as fresh:  # the pool's instance is still open
@@ -105,7 +115,7 @@ def test_what_a_pooled_reader_sees_after_a_publish_is_what_the_docs_say(tmp_path
 
 def test_publish_swaps_a_complete_snapshot_and_readers_never_see_a_partial_one(tmp_path) -> None:
     paths = Paths(tmp_path)
-    _warehouse_with_marts(paths, 3)
+    hand_built_warehouse(paths, 3)
     publish_snapshot(paths, date(2026, 9, 1), "run-1")
     seen: set[int] = set()
     errors: list[Exception] = []
@@ -122,7 +132,7 @@ def test_publish_swaps_a_complete_snapshot_and_readers_never_see_a_partial_one(t
     t = threading.Thread(target=reader)
     t.start()
     for n in (5, 7, 9):
-        _warehouse_with_marts(paths, n)
+        hand_built_warehouse(paths, n)
         publish_snapshot(paths, date(2026, 9, n), f"run-{n}")
     stop.set()
     t.join()
