@@ -14,9 +14,11 @@ MARTS = REPO_ROOT / "dbt_project" / "models" / "marts"
 def _contracts() -> dict[str, dict[str, str]]:
     import yaml
 
+    # libyaml's safe loader where PyYAML has it: the pure-Python one took 0.3 s of every task that reads them
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     out: dict[str, dict[str, str]] = {}
     for path in sorted(MARTS.rglob("_*__models.yml")):
-        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
+        for model in yaml.load(path.read_text(encoding="utf-8"), Loader=loader).get("models", []):
             out[model["name"]] = {c["name"]: c.get("data_type", "") for c in model.get("columns", [])}
     return out
 
