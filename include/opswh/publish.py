@@ -1,17 +1,17 @@
 """Write-audit-publish, the publish step: make validated marts visible to readers atomically.
 
-dbt builds into the working warehouse, which only the pipeline opens. Publishing copies every
-table of the ``marts`` schema, with dbt's table and column descriptions as comments (from the
-build's ``manifest.json``), into a new DuckDB file and swaps it into place with one ``os.replace``: BI tools and ``opswh query`` open
-``<data dir>/published/marts.duckdb`` read-only, never hit the writer's lock, and see either the
-previous snapshot or the new one. The marts are in the file's default schema; its ``ops`` schema
-holds the pipeline's health (dbt's ``ops`` models: the loads' reconciliation and the rejects; and
-``opswh.run_records``: the runs, their validations and findings). The file is written in DuckDB's
-storage format of ``STORAGE_VERSION``, so that BI tools bundling an older DuckDB open it.
-The same tables are written as ``published/parquet/<mart>.parquet`` (``parquet/ops/<table>.parquet``
-for the health): ``parquet`` is a symbolic link to a new version folder, swapped with one
-``os.replace`` after the DuckDB file (the version before stays until the next publish, for readers
-in the middle of a query).
+dbt builds into the working warehouse, which only the pipeline opens. Publishing copies every table
+of the ``marts`` schema, with dbt's table and column descriptions as comments (from the build's
+``manifest.json``), into a new DuckDB file and swaps it into place with one ``os.replace``: BI tools
+and ``opswh query`` open ``<data dir>/published/marts.duckdb`` read-only, never hit the writer's
+lock, and see either the previous snapshot or the new one. The marts are in the file's default
+schema; its ``ops`` schema holds the pipeline's health (dbt's ``ops`` models: the loads'
+reconciliation and the rejects; and ``opswh.run_records``: the runs, their validations and
+findings). The file is written in DuckDB's storage format of ``STORAGE_VERSION``, so that BI tools
+bundling an older DuckDB open it. The same tables are written as
+``published/parquet/<mart>.parquet`` (``parquet/ops/<table>.parquet`` for the health): ``parquet``
+is a symbolic link to a new version folder, swapped with one ``os.replace`` after the DuckDB file
+(the version before stays until the next publish, for readers in the middle of a query).
 
 What a reader sees: a DuckDB process keeps one database instance per file while any connection
 to it is open, and every connection it opens to that path shares it. So a new connection sees
