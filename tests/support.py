@@ -41,9 +41,11 @@ def publish_days(paths: Paths, start: date, end: date, run_id: str = "test") -> 
     return stages
 
 
-def hand_built_warehouse(paths: Paths, rows: int = 3, description: str = "KPIs by day.") -> None:
-    """What a build leaves, made by hand: ``marts.fct_kpi_daily`` (column ``dau``, ``rows`` rows) and the
-    manifest that describes it (the model and its columns, one of them not in the table)."""
+def hand_built_warehouse(
+    paths: Paths, rows: int = 3, description: str = "KPIs by day.", select: str | None = None
+) -> None:
+    """What a build leaves, made by hand: ``marts.fct_kpi_daily`` (column ``dau``, ``rows`` rows; or the
+    rows of ``select``) and the manifest that describes it (its columns, one of them not in the table)."""
     import json
 
     import duckdb
@@ -51,7 +53,10 @@ def hand_built_warehouse(paths: Paths, rows: int = 3, description: str = "KPIs b
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(paths.warehouse)) as con:
         con.execute("create schema if not exists marts")
-        con.execute("create or replace table marts.fct_kpi_daily as select range::int as dau from range(?)", [rows])
+        con.execute(
+            "create or replace table marts.fct_kpi_daily as "
+            + (select or f"select range::int as dau from range({int(rows)})")
+        )
     node = {
         "resource_type": "model",
         "schema": "marts",

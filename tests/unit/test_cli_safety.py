@@ -6,7 +6,6 @@ import json
 import socket
 from datetime import date
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +13,7 @@ from opswh import contract
 from opswh.cli import app
 from opswh.paths import Paths
 from opswh.publish import publish_snapshot
+from tests.support import hand_built_warehouse
 
 runner = CliRunner()
 
@@ -22,9 +22,7 @@ runner = CliRunner()
 def published(tmp_path, monkeypatch) -> Paths:
     monkeypatch.setenv("OPSWH_DATA_DIR", str(tmp_path))
     paths = Paths(tmp_path)
-    paths.warehouse.parent.mkdir(parents=True)
-    with duckdb.connect(str(paths.warehouse)) as con:
-        con.execute("create schema marts; create table marts.fct_kpi_daily as select 42 as dau, 'a,b' as note")
+    hand_built_warehouse(paths, select="select 42 as dau, 'a,b' as note")
     publish_snapshot(paths, date(2026, 9, 1), "r1")
     return paths
 
