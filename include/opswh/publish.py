@@ -71,7 +71,7 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str, current_run: dict |
         }
         if not tables["marts"]:
             raise RuntimeError(f"{paths.warehouse}: schema marts has no tables; nothing to publish")
-        descriptions = dbt_descriptions(paths)
+        descriptions = _dbt_descriptions(paths)
         con.execute(f"attach {literal(tmp)} as pub (storage_version {literal(STORAGE_VERSION)})")
         con.execute("create schema pub.ops")
         published: list[str] = []  # "table" (a mart) or "ops.table"
@@ -130,7 +130,7 @@ def _qualified(name: str) -> str:
     return f"{schema or 'main'}.{ident(table)}"
 
 
-def dbt_descriptions(paths: Paths) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+def _dbt_descriptions(paths: Paths) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
     """(schema, table) -> (description, {column: description}) of every model, from the manifest dbt
     wrote with the last build (its documented artifact; doc blocks are rendered in it)."""
     manifest = paths.dbt_target / "manifest.json"
