@@ -56,12 +56,10 @@ def simulate(data: Path, days: int, scale: int) -> None:
 
 def stage_times(paths, days, run_id: str) -> dict:
     """One daily run's stages in this process, in the DAG's order, each timed."""
-    from opswh import contract
-    from opswh.pipeline import dbt_build, load_source, publish, validate
+    from opswh.pipeline import dbt_build, load_sources, publish, validate
 
     t, out = time.perf_counter(), {}
-    for source in contract.SOURCES:
-        load_source(paths, source, days, run_id=run_id)
+    load_sources(paths, days, run_id=run_id)
     out["load_s"] = time.perf_counter() - t
     for name, call in (
         ("validate_raw_s", lambda: validate(paths, "raw", days, run_id)),
@@ -101,10 +99,9 @@ def day_volume(paths, day: date) -> dict:
 
 def history(work: Path, name: str, days: int, scale: int) -> tuple:
     """A data directory with ``days`` days of history loaded and built, and the day after landed."""
-    from opswh import contract
     from opswh.days import DayRange
     from opswh.paths import Paths
-    from opswh.pipeline import dbt_build, load_source, publish
+    from opswh.pipeline import dbt_build, load_sources, publish
 
     data = work / name
     day = START + timedelta(days=days)
@@ -118,8 +115,7 @@ def history(work: Path, name: str, days: int, scale: int) -> tuple:
     sim_s = time.perf_counter() - t
     paths, hist = Paths(data), DayRange(START, START + timedelta(days=days - 1))
     t = time.perf_counter()
-    for source in contract.SOURCES:
-        load_source(paths, source, hist, run_id="history")
+    load_sources(paths, hist, run_id="history")
     load_s = time.perf_counter() - t
     t = time.perf_counter()
     dbt_build(paths, hist, run_id="history")
@@ -179,11 +175,9 @@ def refresh(paths, day, results: dict, repeat: int) -> None:
 
     incremental, full = [], []
     for i in range(repeat):
-        from opswh import contract
-        from opswh.pipeline import load_source
+        from opswh.pipeline import load_sources
 
-        for source in contract.SOURCES:  # a re-delivery of the day, so that the build has work to do
-            load_source(paths, source, day, run_id=f"refresh_{i}")
+        load_sources(paths, day, run_id=f"refresh_{i}")  # a re-delivery of the day, so that the build has work to do
         t = time.perf_counter()
         dbt_build(paths, day, run_id=f"refresh_{i}")
         incremental.append(time.perf_counter() - t)

@@ -27,12 +27,11 @@ def simulate(
 def publish_days(paths: Paths, start: date, end: date, run_id: str = "test") -> dict:
     """The pipeline's stages for start..end, without Airflow, as the DAG wires them: load, validate raw,
     build, validate marts, publish (with the run's health), write the run summary."""
-    from opswh import contract
     from opswh.days import DayRange
-    from opswh.pipeline import dbt_build, load_source, publish, validate, write_run_summary
+    from opswh.pipeline import dbt_build, load_sources, publish, validate, write_run_summary
 
     days = DayRange(start, end)
-    stages = {"load": {s: load_source(paths, s, days, run_id=run_id) for s in contract.SOURCES}}
+    stages = {"load": load_sources(paths, days, run_id=run_id)}
     stages["validate_raw"] = validate(paths, "raw", days, run_id)
     stages["dbt"] = dbt_build(paths, days, run_id=run_id)
     stages["validate_marts"] = validate(paths, "marts", days, run_id)

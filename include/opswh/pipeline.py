@@ -18,7 +18,16 @@ from opswh.days import DayRange, DayRangeError, run_days
 from opswh.errors import PermanentError
 from opswh.paths import Paths, safe_name
 
-__all__ = ["DayRange", "StageError", "day_range", "dbt_build", "load_source", "missing_partitions", "publish"]
+__all__ = [
+    "DayRange",
+    "StageError",
+    "day_range",
+    "dbt_build",
+    "load_source",
+    "load_sources",
+    "missing_partitions",
+    "publish",
+]
 
 
 class StageError(PermanentError):
@@ -90,6 +99,23 @@ def load_source(
             f"loading {source} for {days} failed for {len(failures)} partition(s):\n" + "\n".join(failures)
         )
     return {**totals, "warnings": warnings[:20]}
+
+
+def load_sources(
+    paths: Paths, days: DayRange, run_id: str | None = None, max_reject_share: float | None = None
+) -> dict[str, dict]:
+    """Load every source system for the range (``load_source`` for each); after trying them all, fail
+    naming each source that failed. Returns each source's totals."""
+    loaded: dict[str, dict] = {}
+    failed: list[str] = []
+    for source in contract.SOURCES:
+        try:
+            loaded[source] = load_source(paths, source, days, max_reject_share=max_reject_share, run_id=run_id)
+        except StageError as e:
+            failed.append(str(e))
+    if failed:
+        raise StageError("\n".join(failed))
+    return loaded
 
 
 def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: str = "manual") -> dict:

@@ -70,9 +70,23 @@ def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> Non
         )
         out = r.stdout + r.stderr
         assert r.returncode == 1, out[-3000:]
-        assert "task load_raw.load_orders failed" in out
+        assert "task load_raw failed" in out
         assert "unit_price" in out and "renamed upstream" in out  # the log excerpt carries the cause
         assert "failed (try 1)" in out and "exc_type" not in out and "frames" not in out  # not retried, no JSON
+        import duckdb
+
+        from opswh.paths import Paths
+
+        with duckdb.connect(str(Paths(tmp_path).warehouse), read_only=True) as con:
+            statuses = dict(
+                con.execute(
+                    "select feed, max(status) from raw.load_log where _dt = ? and feed in ('events', 'order_items') "
+                    "group by feed",
+                    [START.replace(day=START.day + 1)],
+                ).fetchall()
+            )
+        # the one load task tried every source before failing: the other feeds of the failed day are loaded
+        assert statuses == {"events": "loaded", "order_items": "failed"}, statuses
         from opswh import config
         from opswh.airflow.services import running_services
 
@@ -80,11 +94,11 @@ def test_opswh_run_through_the_scheduler_names_the_failing_task(tmp_path) -> Non
         status = subprocess.run([opswh, "status"], env=env, capture_output=True, text=True, timeout=120).stdout
         assert status.count("success") == 1 and status.count("failed") == 1
         assert "as of 2026-09-01" in status  # the failed day published nothing; the previous day stays
-        failed = [m for m in smtp.items if "failed: load_raw.load_orders" in m["Subject"]]
+        failed = [m for m in smtp.items if "failed: load_raw" in m["Subject"]]
         assert len(failed) == 1 and failed[0]["To"] == "ops@example.com", [m["Subject"] for m in smtp.items]
         assert "renamed upstream" in mail_text(failed[0])
         (notice,) = [p["json"] for p in webhook.items if p["json"].get("kind") == "run_failed"]
-        assert notice["task_id"] == "load_raw.load_orders" and "renamed upstream" in notice["cause"]
+        assert notice["task_id"] == "load_raw" and "renamed upstream" in notice["cause"]
     finally:
         subprocess.run([opswh, "airflow", "--stop"], env=env, capture_output=True, timeout=120)
         receivers.close()

@@ -145,6 +145,30 @@ def test_load_fails_name_the_problem(faulted) -> None:
     assert set(failures) == {(renamed["feed"], renamed["dt"]), (missing["feed"], missing["dt"])}
 
 
+def test_one_load_of_every_source_tries_them_all_and_names_each_that_failed(faulted_landing, tmp_path) -> None:
+    import duckdb
+
+    from opswh.days import DayRange
+    from opswh.pipeline import StageError, load_sources
+
+    shutil.copytree(faulted_landing.landing, tmp_path / "landing")
+    paths = Paths(tmp_path)
+    with pytest.raises(StageError) as failed:
+        load_sources(paths, DayRange(DAYS[0], DAYS[-1]), run_id="t", max_reject_share=LENIENT)
+    message = str(failed.value)
+    assert "loading orders for" in message and "unit_price" in message  # schema_drift_renamed
+    assert "loading reference for" in message and "partition missing" in message  # missing_partition
+    assert "loading events" not in message and "loading users" not in message
+    manifest = json.loads((faulted_landing.landing / "_faults.json").read_text())
+    expected = {(m["feed"], m["dt"]) for m in manifest if m["expect"] == "load_fails"}
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        statuses = con.execute("select feed, _dt::varchar, status from raw.load_log").fetchall()
+    assert {(feed, dt) for feed, dt, status in statuses if status == "failed"} == expected
+    assert {dt for feed, dt, status in statuses if feed == "events" and status == "loaded"} == {
+        d.isoformat() for d in DAYS
+    }  # the sources after the failing ones were loaded too
+
+
 def test_failed_load_is_logged_and_leaves_no_rows(faulted) -> None:
     con, _, _, manifest = faulted
     renamed = next(m for m in manifest if m["fault"] == "schema_drift_renamed")

@@ -19,10 +19,9 @@ stage, root, start, end = (
 )
 os.environ["OPSWH_DATA_DIR"] = str(root)
 
-from opswh import contract  # noqa: E402
 from opswh.days import DayRange  # noqa: E402
 from opswh.paths import Paths  # noqa: E402
-from opswh.pipeline import dbt_build, load_source, publish  # noqa: E402
+from opswh.pipeline import dbt_build, load_sources, publish  # noqa: E402
 
 if stage == "build":
     import dbt.cli.main  # noqa: E402, F401 - imported before "ready": the kill lands in the build, not in imports
@@ -31,8 +30,7 @@ paths, days = Paths(root), DayRange(start, end)
 print("ready", flush=True)
 t = time.perf_counter()
 if stage == "load":
-    for source in contract.SOURCES:
-        load_source(paths, source, days, run_id="stage")
+    load_sources(paths, days, run_id="stage")
 elif stage == "build":
     dbt_build(paths, days, run_id="stage")
 elif stage == "publish":
