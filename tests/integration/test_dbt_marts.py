@@ -154,6 +154,36 @@ def test_a_null_where_a_value_is_required_fails_its_test_naming_the_column(marts
     assert con.execute(compiled.read_text()).fetchall() == []  # the same test on the intact marts
 
 
+def test_broken_ratios_and_ranges_fail_their_model_tests_naming_the_columns(marts, tmp_path) -> None:
+    """A model's ratio columns are one ratio_columns test and its bounded columns one range_columns test:
+    on the newest day of fct_channel_daily, a CTR pushed above 1 breaks its ratio and its range, a CPC
+    removed where there were clicks breaks its ratio; the rows name those columns with their counts."""
+    con, paths, *_ = marts
+    broken = Paths(tmp_path / "broken")
+    broken.warehouse.parent.mkdir(parents=True)
+    shutil.copy(paths.warehouse, broken.warehouse)
+    with duckdb.connect(str(broken.warehouse)) as writer:
+        (changed,) = writer.execute(
+            "update marts.fct_channel_daily set ctr = ctr + 1, cpc = null "
+            "where date_day = (select max(date_day) from marts.fct_channel_daily) and clicks > 0"
+        ).fetchone()
+    assert changed > 0
+    result = run_dbt(
+        broken,
+        ["test", "--select", "fct_channel_daily,test_name:ratio_columns fct_channel_daily,test_name:range_columns"],
+        check=False,
+    )
+    assert not result.success and len(result.failures) == 2, result.failures
+    for test, expected in (
+        ("ratio_columns_fct_channel_daily", [("ctr", changed), ("cpc", changed)]),
+        ("range_columns_fct_channel_daily", [("ctr", changed)]),
+    ):
+        (compiled,) = (broken.dbt_target / "compiled").rglob(f"{test[:24]}*.sql")  # long names are hashed
+        with duckdb.connect(str(broken.warehouse), read_only=True) as reader:
+            assert sorted(reader.execute(compiled.read_text()).fetchall()) == sorted(expected), test
+        assert con.execute(compiled.read_text()).fetchall() == []  # the same test on the intact marts
+
+
 def test_channel_spend_reconciles_with_the_latest_raw_delivery(marts) -> None:
     con, *_ = marts
     gaps = con.execute(
