@@ -72,6 +72,11 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str, current_run: dict |
         if not tables["marts"]:
             raise RuntimeError(f"{paths.warehouse}: schema marts has no tables; nothing to publish")
         descriptions = _dbt_descriptions(paths)
+        columns: dict[tuple[str, str], set[str]] = {}
+        for schema, table, column in con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns() where database_name = 'wh'"
+        ).fetchall():
+            columns.setdefault((schema, table), set()).add(column)
         con.execute(f"attach {literal(tmp)} as pub (storage_version {literal(STORAGE_VERSION)})")
         con.execute("create schema pub.ops")
         published: list[str] = []  # "table" (a mart) or "ops.table"
@@ -79,7 +84,7 @@ def publish_snapshot(paths: Paths, as_of: date, run_id: str, current_run: dict |
             for t in names:
                 target = f"pub.{SCHEMAS[schema]}.{ident(t)}"
                 con.execute(f"create table {target} as select * from wh.{schema}.{ident(t)}")
-                _write_comments(con, schema, t, target, descriptions)
+                _write_comments(con, target, descriptions.get((schema, t)), columns.get((schema, t), set()))
                 published.append(t if schema == "marts" else f"ops.{t}")
         validations, findings = validation_rows(paths)
         rows = {"runs": run_rows(paths, current_run), "validations": validations, "findings": findings}
@@ -148,22 +153,18 @@ def _dbt_descriptions(paths: Paths) -> dict[tuple[str, str], tuple[str, dict[str
     }
 
 
-def _write_comments(con, schema: str, table: str, target: str, descriptions: dict) -> None:
-    """A model's description and its columns' onto the published copy, as comments (what BI tools list)."""
-    description, columns = descriptions.get((schema, table), ("", {}))
-    if description:
-        con.execute(f"comment on table {target} is {literal(description)}")
-    existing = {
-        r[0]
-        for r in con.execute(
-            "select column_name from duckdb_columns() where database_name = 'wh' and schema_name = ? "
-            "and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    }
-    for column, comment in columns.items():
-        if comment and column in existing:
-            con.execute(f"comment on column {target}.{ident(column)} is {literal(comment)}")
+def _write_comments(con, target: str, described: tuple[str, dict[str, str]] | None, columns: set[str]) -> None:
+    """A model's description and its columns' (those the table has) onto the published copy, as comments
+    (what BI tools list); in one call, since each statement alone is a round trip."""
+    description, described_columns = described or ("", {})
+    statements = [f"comment on table {target} is {literal(description)}"] if description else []
+    statements += [
+        f"comment on column {target}.{ident(column)} is {literal(comment)}"
+        for column, comment in described_columns.items()
+        if comment and column in columns
+    ]
+    if statements:
+        con.execute(";\n".join(statements))
 
 
 def _write_records(con, table: RecordTable, rows: list[tuple]) -> None:
