@@ -131,20 +131,27 @@ def test_a_daily_build_tests_the_days_it_changed_and_a_full_refresh_tests_everyt
     assert not any("stg_loader__changes" in sql for sql in full.values())
 
 
+def _newest_channel_day_changed(paths: Paths, tmp_path, assignments: str, where: str) -> tuple[Paths, int]:
+    """A copy of the marts whose fct_channel_daily rows of the newest day (a day the build changed) that
+    match ``where`` are updated by ``assignments``; returns the copy and the number of rows changed."""
+    broken = Paths(tmp_path / "broken")
+    broken.warehouse.parent.mkdir(parents=True)
+    shutil.copy(paths.warehouse, broken.warehouse)
+    with duckdb.connect(str(broken.warehouse)) as writer:
+        (changed,) = writer.execute(
+            f"update marts.fct_channel_daily set {assignments} "
+            f"where date_day = (select max(date_day) from marts.fct_channel_daily) and {where}"
+        ).fetchone()
+    assert changed > 0
+    return broken, changed
+
+
 def test_a_null_where_a_value_is_required_fails_its_test_naming_the_column(marts, tmp_path) -> None:
     """A model's required columns are checked by one not_null_columns test: NULLs in campaign_id on
     the newest day of fct_channel_daily (a day the build changed) fail it, and its rows name that
     column and count its NULLs; the columns that hold values are not reported."""
     con, paths, *_ = marts
-    broken = Paths(tmp_path / "broken")
-    broken.warehouse.parent.mkdir(parents=True)
-    shutil.copy(paths.warehouse, broken.warehouse)
-    with duckdb.connect(str(broken.warehouse)) as writer:
-        (nulled,) = writer.execute(
-            "update marts.fct_channel_daily set campaign_id = null "
-            "where date_day = (select max(date_day) from marts.fct_channel_daily)"
-        ).fetchone()
-    assert nulled > 0
+    broken, nulled = _newest_channel_day_changed(paths, tmp_path, "campaign_id = null", "true")
     result = run_dbt(broken, ["test", "--select", "fct_channel_daily,test_name:not_null_columns"], check=False)
     assert not result.success and len(result.failures) == 1
     assert "not_null_columns_fct_channel_daily" in result.failures[0] and "Got 1 result" in result.failures[0]
@@ -159,15 +166,7 @@ def test_broken_ratios_and_ranges_fail_their_model_tests_naming_the_columns(mart
     on the newest day of fct_channel_daily, a CTR pushed above 1 breaks its ratio and its range, a CPC
     removed where there were clicks breaks its ratio; the rows name those columns with their counts."""
     con, paths, *_ = marts
-    broken = Paths(tmp_path / "broken")
-    broken.warehouse.parent.mkdir(parents=True)
-    shutil.copy(paths.warehouse, broken.warehouse)
-    with duckdb.connect(str(broken.warehouse)) as writer:
-        (changed,) = writer.execute(
-            "update marts.fct_channel_daily set ctr = ctr + 1, cpc = null "
-            "where date_day = (select max(date_day) from marts.fct_channel_daily) and clicks > 0"
-        ).fetchone()
-    assert changed > 0
+    broken, changed = _newest_channel_day_changed(paths, tmp_path, "ctr = ctr + 1, cpc = null", "clicks > 0")
     result = run_dbt(
         broken,
         ["test", "--select", "fct_channel_daily,test_name:ratio_columns fct_channel_daily,test_name:range_columns"],

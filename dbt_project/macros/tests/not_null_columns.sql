@@ -4,15 +4,9 @@
     third of the tests' time in a small daily build. Returns one row per column that has nulls, with
     their number: the failure names the column. -#}
 {% test not_null_columns(model, columns) %}
-    with nulls as (
-        select
-        {%- for column in columns %}
-            sum(case when {{ column }} is null then 1 else 0 end) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-        from {{ model }}
-    )
+    {%- set broken = {} %}
     {%- for column in columns %}
-    select '{{ column }}' as column_name, {{ column }} as null_rows from nulls where {{ column }} > 0
-    {{- ' union all' if not loop.last }}
+        {%- do broken.update({column: column ~ ' is null'}) %}
     {%- endfor %}
+    {{ broken_rows_by_column(model, broken, 'null_rows') }}
 {% endtest %}

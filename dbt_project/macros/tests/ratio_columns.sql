@@ -5,32 +5,22 @@
     multiplier (default 1) and tolerance (default 0.0001). Returns one row per column that has rows
     breaking it, with their number: the failure names the column. -#}
 {% test ratio_columns(model, columns) %}
-    with broken as (
-        select
-        {%- for column, ratio in columns.items() %}
-            {%- set expected -%}
-                cast({{ ratio.numerator }} as double) * {{ ratio.get('multiplier', 1) }} / cast({{ ratio.denominator }} as double)
-            {%- endset %}
-            sum(
-                case
-                    when
-                        case
-                            when coalesce({{ ratio.denominator }}, 0) = 0 or {{ ratio.numerator }} is null
-                                then {{ column }} is not null
-                            else
-                                {{ column }} is null
-                                or abs(cast({{ column }} as double) - {{ expected }})
-                                > {{ ratio.get('tolerance', 0.0001) }} * greatest(1, abs({{ expected }}))
-                        end
-                        then 1
-                    else 0
-                end
-            ) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-        from {{ model }}
-    )
-    {%- for column in columns %}
-    select '{{ column }}' as column_name, {{ column }} as failing_rows from broken where {{ column }} > 0
-    {{- ' union all' if not loop.last }}
+    {%- set broken = {} %}
+    {%- for column, ratio in columns.items() %}
+        {%- set expected -%}
+            cast({{ ratio.numerator }} as double) * {{ ratio.get('multiplier', 1) }} / cast({{ ratio.denominator }} as double)
+        {%- endset %}
+        {%- set condition -%}
+            case
+                when coalesce({{ ratio.denominator }}, 0) = 0 or {{ ratio.numerator }} is null
+                    then {{ column }} is not null
+                else
+                    {{ column }} is null
+                    or abs(cast({{ column }} as double) - {{ expected }})
+                    > {{ ratio.get('tolerance', 0.0001) }} * greatest(1, abs({{ expected }}))
+            end
+        {%- endset %}
+        {%- do broken.update({column: condition}) %}
     {%- endfor %}
+    {{ broken_rows_by_column(model, broken, 'failing_rows') }}
 {% endtest %}
