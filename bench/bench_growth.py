@@ -171,12 +171,10 @@ def equal_work(args, results: dict) -> None:
 
 
 def refresh(paths, day, results: dict, repeat: int) -> None:
-    from opswh.pipeline import dbt_build
+    from opswh.pipeline import dbt_build, load_sources
 
     incremental, full = [], []
     for i in range(repeat):
-        from opswh.pipeline import load_sources
-
         load_sources(paths, day, run_id=f"refresh_{i}")  # a re-delivery of the day, so that the build has work to do
         t = time.perf_counter()
         dbt_build(paths, day, run_id=f"refresh_{i}")
