@@ -71,11 +71,22 @@ def test_one_setting_moves_a_late_event_to_the_same_day_in_raw_gx_and_the_marts(
         assert con.execute(outside.format(partition_sql(suite["meta"], START, shanghai))).fetchall()[0][0] > 0
     validate(paths, "raw", days, "tz")
     dbt_build(paths, days)
+    recon = next(s for s in load_suites("marts") if s["name"] == "marts_reconciliation")
+    # the registrations of the day, cut at its midnight in the reporting time zone (UTC+0 or UTC+8)
+    registered = (
+        "select count(distinct user_id) from raw.registrations where not is_test and user_id not in "
+        "(select user_id from raw.profile_updates where is_test) and cast(registered_at + interval {} hour as date) = ?"
+    )
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         # the marts: the user registered on Sep 1, the day the marts' snapshot ends (the event's day)
         assert con.execute(
             "select registered_date, snapshot_date from marts.dim_users where user_id = 'u_midnight'"
         ).fetchall() == [(START, START)]
+        # the marts' reconciliation suite counts the feed's registrations between the same midnights
+        for cfg, hours in ((utc, 0), (shanghai, 8)):
+            counted = con.execute(f"select raw_new_users from ({partition_sql(recon['meta'], START, cfg)})").fetchall()
+            assert counted == con.execute(registered.format(hours), [START]).fetchall()
+        assert counted != con.execute(registered.format(0), [START]).fetchall()
 
 
 def test_under_the_default_time_zone_the_same_event_is_in_the_future_of_its_partition(tmp_path, monkeypatch) -> None:

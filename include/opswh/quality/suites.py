@@ -2,7 +2,9 @@
 
 Suites are JSON in ``expectations/suites/`` (GX's suite format plus, in ``meta``, the stage they
 guard and what they read: a ``table`` and its ``partition_column``, or a ``query`` with the
-tokens ``$day``, ``$upper`` (the end of the day plus clock skew, UTC), ``$launch``, ``$tz``, and the
+tokens ``$day``, ``$day_start`` and ``$day_end`` (the UTC instants where the day starts and ends: a
+range on a raw timestamp column, which DuckDB prunes, unlike a cast of every row to the reporting
+timezone), ``$upper`` (the end of the day plus clock skew, UTC), ``$launch``, ``$tz``, and the
 loader's thresholds ``$max_reject_share`` and ``$min_rejects``).
 A suite with ``meta.volume`` gets the parameters ``volume_min`` and ``volume_max``: a band
 around the median row count of the previous days' partitions (a volume anomaly check), set by
@@ -32,11 +34,13 @@ def load_suites(stage: str) -> list[dict]:
 def partition_sql(meta: dict, d: date, cfg: Config) -> str:
     """The rows a suite validates for day ``d``."""
     if "query" in meta:
-        upper = day_bounds_utc(d, cfg.reporting_tz)[1] + FUTURE_SKEW
+        start, end = day_bounds_utc(d, cfg.reporting_tz)
         return (
             meta["query"]
+            .replace("$day_start", literal(start))
+            .replace("$day_end", literal(end))
             .replace("$day", literal(d))
-            .replace("$upper", literal(upper))
+            .replace("$upper", literal(end + FUTURE_SKEW))
             .replace("$launch", f"timestamp {literal(cfg.launch_date.isoformat())}")
             .replace("$tz", literal(cfg.reporting_tz))
             .replace("$max_reject_share", literal(cfg.max_reject_share))
