@@ -7,7 +7,7 @@ conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` (a history load in one run);
 `"full_refresh": true` in conf, dbt rebuilds every model from scratch.
 
 resolve the run's days and wait for their landing markers -> load raw (every source) -> validate raw (Great Expectations)
--> dbt source freshness + dbt build -> validate marts (Great Expectations) -> publish -> dashboard (dbt docs, dashboards), KPI alerts
+-> dbt source freshness + dbt build + dbt docs -> validate marts (Great Expectations) -> publish -> dashboard (dbt docs, dashboards), KPI alerts
 (notify: e-mail and webhook) and summary; a task that fails for good notifies too, with the cause
 
 Every task that opens the DuckDB warehouse takes the one slot of the writer pool, and
@@ -103,7 +103,8 @@ def platform_ops_daily() -> None:
     @task(pool=WRITER_POOL)
     @fail_fast
     def dbt_build(r: dict) -> dict:
-        """dbt source freshness, then dbt build of staging, intermediate and marts."""
+        """dbt source freshness, then dbt build of staging, intermediate and marts, then dbt's docs page of the build
+        (published with the dashboards)."""
         from opswh.pipeline import dbt_build as build
 
         return build(_paths(), _days(r), full_refresh=r.get("full_refresh", False), run_id=r["run_id"])
@@ -128,7 +129,8 @@ def platform_ops_daily() -> None:
     @task(pool=WRITER_POOL)
     @fail_fast
     def dashboard(published: dict) -> dict:
-        """dbt docs, then the dashboards, built from the snapshot just published (readers see the marts first)."""
+        """The build's dbt docs page, then the dashboards, built from the snapshot just published (readers see the
+        marts first)."""
         from opswh.pipeline import build_dashboard
 
         return build_dashboard(_paths())

@@ -119,20 +119,26 @@ def load_sources(
 
 
 def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: str = "manual") -> dict:
-    """``dbt source freshness`` then ``dbt build`` (seeds, models, tests) in one process; then record the
-    build and the reporting days it changed (``opswh.builds``)."""
+    """``dbt source freshness`` then ``dbt build`` (seeds, models, tests) in one process, on one parse of the
+    project; record the build and the reporting days it changed (``opswh.builds``); then ``dbt docs
+    generate`` (``opswh.dbt_docs``)."""
     import duckdb
 
     from opswh import builds
-    from opswh.dbt_runner import run_dbt
+    from opswh.dbt_docs import generate_docs
+    from opswh.dbt_runner import parse, run_dbt
 
     t = time.perf_counter()
     with duckdb.connect(str(paths.warehouse)) as con:
         builds.ensure(con)
     absent = [f"source:{f.source}.{f.name}" for f in contract.FEEDS if f not in present_feeds(paths)]
+    project = parse(paths)  # once for the three commands below
     # --no-write-json: the result is read here; its artifacts would only be overwritten by the build's
     freshness = run_dbt(
-        paths, ["source", "freshness", "--no-write-json", *(["--exclude", *absent] if absent else [])], check=False
+        paths,
+        ["source", "freshness", "--no-write-json", *(["--exclude", *absent] if absent else [])],
+        check=False,
+        manifest=project,
     )
     # Unit tests are hand-computed for the project's default vars: they run in CI (make test), not in a
     # deployment's build, whose configuration (revenue model, absent feeds ...) may differ, as dbt advises.
@@ -142,7 +148,7 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
     # Incremental models find the days to rebuild from the data (stg_loader__changes: the loads since
     # the last successful build), so the run's days are not passed: the vars stay the same from run to
     # run, and dbt's partial parsing keeps its cache.
-    built = run_dbt(paths, args)
+    built = run_dbt(paths, args, manifest=project)
     if config.load(paths.root).engine == "spark":  # the GX gate and publish read the marts from DuckDB
         from opswh import spark
 
@@ -151,13 +157,17 @@ def dbt_build(paths: Paths, days: DayRange, full_refresh: bool = False, run_id: 
         print(f"warning: {warning}")
     with duckdb.connect(str(paths.warehouse)) as con:
         changed = builds.record(con, run_id)
+    # dbt's documentation of this build, while dbt is warm in this process (1 s less than in a new one);
+    # it is published with the dashboards. A failure here does not stop the run: the dashboard stage
+    # generates the page again, and fails there as it would have.
+    docs = generate_docs(paths, project, check=False)
     return {
         "seconds": round(time.perf_counter() - t, 1),
         "full_refresh": full_refresh,
         "changed_days": str(changed) if changed else None,
         "freshness_ok": freshness.success,
         "freshness_failures": freshness.failures[:10],
-        "warnings": built.warnings[:20],
+        "warnings": built.warnings[:20] + [f"dbt docs: {f}" for f in docs.failures[:3]],
     }
 
 
@@ -197,10 +207,10 @@ def publish(paths: Paths, days: DayRange, run_id: str, stages: dict[str, Any] | 
 def build_dashboard(paths: Paths, lang: str | None = None) -> dict:
     """After publish: dbt's documentation of the build, then the dashboard site from the published snapshot."""
     from opswh.dashboard.site import build_site
-    from opswh.dbt_docs import generate_docs
+    from opswh.dbt_docs import publish_docs
 
     cfg = config.load(paths.root)
-    docs = generate_docs(paths)
+    docs = publish_docs(paths)
     site = build_site(paths, lang or cfg.dashboard_lang, cfg.reporting_currency, tz=cfg.reporting_tz)
     print(f"dashboard: {paths.dashboard / 'index.html'} (dbt docs: {docs['index']})")
     return {**site, "dbt_docs": docs}

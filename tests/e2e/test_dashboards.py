@@ -6,6 +6,7 @@ The tests read what the page draws (texts, and each drawn item's description), n
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
@@ -171,6 +172,20 @@ def test_the_dbt_docs_page_shows_every_model_with_the_sql_the_build_ran(site) ->
         return bool(sql) and any(json.dumps(sql, ensure_ascii=a)[1:120] in page for a in (True, False))
 
     assert [k for k, n in models.items() if not shown(n.get("compiled_code"))] == []
+
+
+def test_the_dbt_docs_page_is_the_builds_and_is_generated_again_when_older_than_its_manifest(site) -> None:
+    from opswh.dbt_docs import publish_docs
+
+    paths, built, *_ = site
+    assert built["dbt_docs"]["generated"] is False  # the build generated it, in its own process
+    page, manifest = paths.dbt_target / "static_index.html", paths.dbt_target / "manifest.json"
+    before = manifest.stat().st_mtime - 60  # as if a later build had not generated its page
+    os.utime(page, (before, before))
+    again = publish_docs(paths)
+    assert again["generated"] is True
+    assert page.stat().st_mtime >= manifest.stat().st_mtime
+    assert Path(again["index"]).read_bytes() == page.read_bytes()
 
 
 def test_chinese_labels_are_drawn_in_a_cjk_font(site) -> None:
