@@ -89,27 +89,8 @@ def _close_duckdb() -> None:
     gc.collect()
 
 
-def parse(paths: Paths):
-    """The project parsed once (``dbt parse``; dbt's ``Manifest``), for the commands of one stage to share
-    (``run_dbt(..., manifest=)``, dbt's documented way to reuse a parse): each command would otherwise
-    parse the project again, about 0.5 s with partial parsing."""
-    from dbt.cli.main import dbtRunner
-
-    paths.dbt_target.mkdir(parents=True, exist_ok=True)
-    try:
-        # --no-write-json: the command that uses the parse writes manifest.json (a build's, with its
-        # compiled SQL); written here too, the 2 MB file cost 0.1-0.2 s more.
-        res = dbtRunner().invoke(dbt_args(paths, ["parse", "--no-write-json"]))
-    finally:
-        _close_duckdb()
-    if not res.success:
-        raise DbtBuildFailed(f"dbt parse failed: {res.exception or '(see the dbt log)'}")
-    return res.result
-
-
-def run_dbt(paths: Paths, args: Sequence[str], check: bool = True, manifest=None) -> DbtResult:
-    """``dbt <args>`` on the warehouse of ``paths`` (with the project as ``parse`` returned it, if given);
-    raises DbtBuildFailed (or DbtError) listing failures when ``check``."""
+def _invoke(paths: Paths, args: Sequence[str], manifest=None):
+    """One ``dbtRunner`` invocation of ``dbt <args>``; dbt's result (``dbtRunnerResult``), the file freed after."""
     from dbt.cli.main import dbtRunner
 
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
@@ -118,9 +99,27 @@ def run_dbt(paths: Paths, args: Sequence[str], check: bool = True, manifest=None
 
         spark.register_raw_layer(paths)
     try:
-        res = dbtRunner(manifest=manifest).invoke(dbt_args(paths, args))
+        return dbtRunner(manifest=manifest).invoke(dbt_args(paths, args))
     finally:
         _close_duckdb()
+
+
+def parse(paths: Paths):
+    """The project parsed once (``dbt parse``; dbt's ``Manifest``), for the commands of one stage to share
+    (``run_dbt(..., manifest=)``, dbt's documented way to reuse a parse): each command would otherwise
+    parse the project again, about 0.5 s with partial parsing."""
+    # --no-write-json: the command that uses the parse writes manifest.json (a build's, with its
+    # compiled SQL); written here too, the 2 MB file cost 0.1-0.2 s more.
+    res = _invoke(paths, ["parse", "--no-write-json"])
+    if not res.success:
+        raise DbtBuildFailed(f"dbt parse failed: {res.exception or '(see the dbt log)'}")
+    return res.result
+
+
+def run_dbt(paths: Paths, args: Sequence[str], check: bool = True, manifest=None) -> DbtResult:
+    """``dbt <args>`` on the warehouse of ``paths`` (with the project as ``parse`` returned it, if given);
+    raises DbtBuildFailed (or DbtError) listing failures when ``check``."""
+    res = _invoke(paths, args, manifest)
     failures, warnings = [], []
     if res.result is not None and hasattr(res.result, "results"):
         for r in res.result.results:
