@@ -1,4 +1,9 @@
 -- One row per user, as registered. Test accounts keep their flag here; marts drop them.
+-- A table, unlike most staging models (views on DuckDB): as a view, each of its readers in a build
+-- (the users' arrivals, the funnel, the channel and revenue marts, the rebuild floors of the
+-- incremental marts, its data tests) ranked every registration version again: at 10 M events a
+-- day, 4.9 M registrations after a week, 1-1.5 s a scan alone and 8-10 s in a busy build.
+{{ config(materialized='table') }}
 with source as (
 
     select * from {{ source('users', 'registrations') }}
