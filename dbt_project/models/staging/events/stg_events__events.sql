@@ -1,8 +1,8 @@
 -- One row per event: SDK re-sends share an event_id, and the earliest received copy is kept.
 -- event_at is UTC; event_date is the reporting day it happened, whatever partition it arrived in.
--- Incremental, unlike the other staging models (views, and a table for orders): a dozen models
--- read events, and deduplicating and parsing the whole history on every build is what made the
--- daily build slow. Each run recomputes the landing partitions (re)loaded since the last build,
+-- Incremental, unlike the other staging models (views, and tables for orders and registrations):
+-- a dozen models read events, and deduplicating and parsing the whole history on every build is
+-- what made the daily build slow. Each run recomputes the landing partitions (re)loaded since the last build,
 -- whatever their day (backfills and reloads included), and replaces them; an event already kept
 -- from another partition, which received it earlier, is not taken again. `dbt build
 -- --full-refresh` rebuilds from raw.
